@@ -1,0 +1,50 @@
+# Taizhang: `make run` to start on SQLite, `make test` to run every test.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+# A Python >= 3.12: PYTHON=... overrides; otherwise the first that answers, then pyenv's.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 /root/.pyenv/versions/3.13.*/bin/python3 /root/.pyenv/versions/3.12.*/bin/python3 $$HOME/.pyenv/versions/3.1[23].*/bin/python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
+
+.PHONY: run test install migrate bench lint messages clean-static
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found; set PYTHON=/path/to/python3.12"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed taizhang/locale/zh_Hans/LC_MESSAGES/django.mo
+
+taizhang/locale/zh_Hans/LC_MESSAGES/django.mo: taizhang/locale/zh_Hans/LC_MESSAGES/django.po
+	msgfmt --check -o $@ $<
+
+migrate: install
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --no-input -v 0
+	$(BIN)/python manage.py setup_demo
+
+run: migrate
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+# Rebuild the translation catalog after changing strings (then translate the new ones).
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=node_modules --ignore=.venv --ignore=var

@@ -1,0 +1,155 @@
+"""A campaign and its organisation, all declared by a preset file."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Campaign(models.Model):
+    """One rectification campaign, loaded from a preset; several can live side by side."""
+
+    slug = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    district = models.CharField(_("district"), max_length=100, blank=True)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    target_total = models.PositiveIntegerField(_("targets in the baseline"), null=True, blank=True)
+    # Label aliases as officials write them: {"古城": "古城街道", "集体": "集体经济系统"}.
+    aliases = models.JSONField(_("label aliases"), default=dict, blank=True)
+    # Rules later capabilities read (pilot quota, priority rules, slogans): kept as the
+    # preset gives them, so a second campaign can bring its own.
+    rules = models.JSONField(_("rules"), default=dict, blank=True)
+    preset_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["starts_on", "slug"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self):
+        return self.name
+
+    def resolve_label(self, text: str) -> str:
+        """The canonical label for what an official typed (古城 -> 古城街道)."""
+        return self.aliases.get(text, text)
+
+
+class Phase(models.Model):
+    """A dated phase of the campaign (survey, remediation, consolidation)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="phases")
+    number = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("name"), max_length=100)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    tasks = models.JSONField(_("tasks"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "number"], name="phase_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="phase_dates_ordered",
+                violation_error_message=_("A phase cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Milestone(models.Model):
+    """A pledged date: the share of the ledger required done by then, and the stretch goal."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="milestones")
+    due_on = models.DateField(_("due on"))
+    title = models.CharField(_("title"), max_length=200)
+    required_pct = models.PositiveSmallIntegerField(_("required %"), null=True, blank=True)
+    stretch_pct = models.PositiveSmallIntegerField(_("stretch %"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "due_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "due_on"], name="milestone_date_unique"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class OrgUnit(models.Model):
+    """A unit of the campaign: HQ, its office, a working group, a street, a system, a rights unit."""
+
+    class Kind(models.TextChoices):
+        COMMAND = "command", _("command (指挥部)")
+        OFFICE = "office", _("HQ office")
+        GROUP = "group", _("working group")
+        STREET = "street", _("street sub-command")
+        SYSTEM = "system", _("ownership system")
+        RIGHTS_UNIT = "unit", _("rights unit")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="units")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    code = models.CharField(_("code"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    # A rights unit belongs to its ownership system.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        verbose_name=_("parent unit"),
+    )
+    expected_targets = models.PositiveIntegerField(_("targets in the baseline"), null=True, blank=True)
+    # People and titles as the preset lists them (commander, members, group leaders).
+    roster = models.JSONField(_("roster"), default=list, blank=True)
+    sort = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["campaign", "kind", "sort", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="orgunit_code_unique"),
+        ]
+        indexes = [models.Index(fields=["campaign", "kind", "name"], name="orgunit_kind_name_idx")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def label(self) -> str:
+        return self.short_name or self.name
+
+
+class TargetType(models.Model):
+    """A kind of target the campaign clears (scrap recycling, sand yard, crowded compound)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="target_types")
+    code = models.CharField(_("code"), max_length=64)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    sort = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["campaign", "sort", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="targettype_code_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Liaison(models.Model):
+    """A district leader paired with the street sub-command they follow."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="liaisons")
+    leader = models.CharField(_("district leader"), max_length=100)
+    street = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, related_name="liaisons", verbose_name=_("street"),
+    )
+
+    class Meta:
+        ordering = ["campaign", "street__sort"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "leader", "street"], name="liaison_unique"),
+        ]
+
+    def __str__(self):
+        return "%s → %s" % (self.leader, self.street)

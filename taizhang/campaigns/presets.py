@@ -1,0 +1,189 @@
+"""Loading a campaign preset (TOML) into the database, idempotently.
+
+The whole file is checked before anything is written; a problem names the key
+(and the line, where the TOML parser gives one) and loads nothing.
+"""
+
+import datetime
+import hashlib
+import tomllib
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from taizhang.core.changelog import Change, changelog_append
+
+from .models import Campaign, Liaison, Milestone, OrgUnit, Phase, TargetType
+
+
+class PresetError(ValueError):
+    """A preset file that cannot be loaded; the message names the key or line."""
+
+
+def _get(table: dict, key: str, kind: type | tuple, path: str, *, required: bool = True):
+    where = "%s.%s" % (path, key) if path else key
+    if key not in table:
+        if required:
+            raise PresetError(_("Missing key “%(key)s”.") % {"key": where})
+        return None
+    value = table[key]
+    # TOML booleans are ints to Python; never accept one where a number is meant.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise PresetError(_("Key “%(key)s” has the wrong type.") % {"key": where})
+    if isinstance(value, str) and not value.strip():
+        raise PresetError(_("Key “%(key)s” is empty.") % {"key": where})
+    return value
+
+
+def _list(table: dict, key: str, path: str = "") -> list[tuple[str, dict]]:
+    items = _get(table, key, list, path)
+    out = []
+    for i, item in enumerate(items):
+        where = "%s[%d]" % (key, i)
+        if not isinstance(item, dict):
+            raise PresetError(_("Key “%(key)s” has the wrong type.") % {"key": where})
+        out.append((where, item))
+    return out
+
+
+def _units(data: dict, key: str, kind: str) -> list[dict]:
+    units = []
+    for where, item in _list(data, key):
+        expected = _get(item, "expected_targets", int, where, required=False)
+        if expected is not None and expected < 0:
+            raise PresetError(_("Key “%(key)s” cannot be negative.") % {"key": where + ".expected_targets"})
+        units.append({
+            "kind": kind,
+            "code": _get(item, "code", str, where),
+            "name": _get(item, "name", str, where),
+            "short_name": _get(item, "short_name", str, where, required=False) or "",
+            "expected_targets": expected,
+        })
+    return units
+
+
+def parse_preset(text: str) -> dict[str, Any]:
+    """Check a preset file and return what to load; raise PresetError on any problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PresetError(_("The preset is not valid TOML: %(error)s") % {"error": exc}) from exc
+    campaign = _get(data, "campaign", dict, "")
+    plan = {
+        "campaign": {
+            "slug": _get(campaign, "slug", str, "campaign"),
+            "name": _get(campaign, "name", str, "campaign"),
+            "district": _get(campaign, "district", str, "campaign", required=False) or "",
+            "starts_on": _get(campaign, "starts_on", datetime.date, "campaign"),
+            "ends_on": _get(campaign, "ends_on", datetime.date, "campaign"),
+            "target_total": _get(campaign, "target_total", int, "campaign", required=False),
+        },
+        "units": [],
+    }
+    for key, kind in (("command", OrgUnit.Kind.COMMAND), ("office", OrgUnit.Kind.OFFICE)):
+        table = _get(data, key, dict, "")
+        roster = [{"post": _("commander"), "name": n} for n in table.get("commander", [])]
+        roster += [{"post": _("member"), "name": n} for n in table.get("members", [])]
+        plan["units"].append({
+            "kind": kind, "code": _get(table, "code", str, key), "name": _get(table, "name", str, key),
+            "short_name": "", "expected_targets": None, "roster": roster,
+        })
+    plan["units"] += _units(data, "groups", OrgUnit.Kind.GROUP)
+    plan["units"] += _units(data, "streets", OrgUnit.Kind.STREET)
+    plan["units"] += _units(data, "systems", OrgUnit.Kind.SYSTEM)
+    _check_unique(plan["units"], "code")
+    plan["target_types"] = [
+        {"code": _get(t, "code", str, w), "name": _get(t, "name", str, w),
+         "description": _get(t, "description", str, w, required=False) or ""}
+        for w, t in _list(data, "target_types")
+    ]
+    _check_unique(plan["target_types"], "code")
+    plan["phases"] = [
+        {"number": _get(p, "number", int, w), "name": _get(p, "name", str, w),
+         "starts_on": _get(p, "starts_on", datetime.date, w),
+         "ends_on": _get(p, "ends_on", datetime.date, w),
+         "tasks": _get(p, "tasks", list, w, required=False) or []}
+        for w, p in _list(data, "phases")
+    ]
+    for i, phase in enumerate(plan["phases"]):
+        if phase["ends_on"] < phase["starts_on"]:
+            raise PresetError(_("Key “%(key)s” ends before it starts.") % {"key": "phases[%d]" % i})
+    plan["milestones"] = [_milestone(w, m) for w, m in _list(data, "milestones")]
+    street_codes = {u["code"] for u in plan["units"] if u["kind"] == OrgUnit.Kind.STREET}
+    plan["liaisons"] = []
+    for where, item in _list(data, "liaisons"):
+        street = _get(item, "street", str, where)
+        if street not in street_codes:
+            raise PresetError(_("Key “%(key)s” names unknown street “%(code)s”.")
+                              % {"key": where + ".street", "code": street})
+        plan["liaisons"].append({"leader": _get(item, "leader", str, where), "street": street})
+    aliases = _get(data, "aliases", dict, "", required=False) or {}
+    for alias, target in aliases.items():
+        if not isinstance(target, str):
+            raise PresetError(_("Key “%(key)s” has the wrong type.") % {"key": "aliases." + alias})
+    plan["aliases"] = aliases
+    plan["rules"] = {
+        "pilots": _get(data, "pilots", dict, "", required=False) or {},
+        "priority_rules": [item for _w, item in _list(data, "priority_rules")]
+        if "priority_rules" in data else [],
+        "slogans": (_get(data, "publicity", dict, "", required=False) or {}).get("slogans", []),
+    }
+    return plan
+
+
+def _milestone(where: str, item: dict) -> dict:
+    required = _get(item, "required_pct", int, where, required=False)
+    stretch = _get(item, "stretch_pct", int, where, required=False)
+    for key, pct in (("required_pct", required), ("stretch_pct", stretch)):
+        if pct is not None and not 0 <= pct <= 100:
+            raise PresetError(_("Key “%(key)s” must be between 0 and 100.") % {"key": where + "." + key})
+    return {"due_on": _get(item, "due_on", datetime.date, where), "title": _get(item, "title", str, where),
+            "required_pct": required, "stretch_pct": stretch}
+
+
+def _check_unique(items: list[dict], key: str) -> None:
+    seen = set()
+    for item in items:
+        if item[key] in seen:
+            raise PresetError(_("Code “%(code)s” appears twice.") % {"code": item[key]})
+        seen.add(item[key])
+
+
+@transaction.atomic
+def preset_load(*, text: str, actor=None, source: str = "") -> tuple[Campaign, bool]:
+    """Load or update a campaign from preset text; returns (campaign, created)."""
+    plan = parse_preset(text)
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    fields = dict(plan["campaign"], aliases=plan["aliases"], rules=plan["rules"], preset_sha256=sha)
+    slug = fields.pop("slug")
+    campaign, created = Campaign.objects.update_or_create(slug=slug, defaults=fields)
+    units = {}
+    for sort, unit in enumerate(plan["units"]):
+        defaults = {k: v for k, v in unit.items() if k != "code"}
+        defaults["sort"] = sort
+        units[unit["code"]], _c = OrgUnit.objects.update_or_create(
+            campaign=campaign, code=unit["code"], defaults=defaults)
+    for sort, item in enumerate(plan["target_types"]):
+        TargetType.objects.update_or_create(
+            campaign=campaign, code=item["code"],
+            defaults={"name": item["name"], "description": item["description"], "sort": sort})
+    for item in plan["phases"]:
+        Phase.objects.update_or_create(
+            campaign=campaign, number=item["number"],
+            defaults={k: v for k, v in item.items() if k != "number"})
+    campaign.milestones.exclude(due_on__in=[m["due_on"] for m in plan["milestones"]]).delete()
+    for item in plan["milestones"]:
+        Milestone.objects.update_or_create(
+            campaign=campaign, due_on=item["due_on"],
+            defaults={k: v for k, v in item.items() if k != "due_on"})
+    campaign.liaisons.all().delete()
+    Liaison.objects.bulk_create(
+        Liaison(campaign=campaign, leader=i["leader"], street=units[i["street"]]) for i in plan["liaisons"])
+    changelog_append(
+        changes=[Change("campaigns.campaign", str(campaign.pk), campaign.name,
+                        "create" if created else "update", None,
+                        {"preset_sha256": sha, "source": source, "units": len(plan["units"])})],
+        actor=actor, reason=_("preset loaded"),
+    )
+    return campaign, created

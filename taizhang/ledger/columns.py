@@ -1,0 +1,81 @@
+"""The ledger's columns: one table serves export headers, import matching and snapshots."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from taizhang.core.parsing import normalize_header
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header: str
+    # Other headers officials write for the same column, normalised on use.
+    variants: tuple[str, ...] = ()
+    kind: str = "text"  # text, label, decimal, int, date, bool, coordinate, readonly
+    required: bool = False
+    width: int = 12
+
+
+COLUMNS = (
+    Column("code", _("Code"), ("编号", "对象编号", "点位编号", "台账编号", "代码"), required=True, width=10),
+    Column("name", _("Name"), ("名称", "对象名称", "点位名称", "大院名称", "整治对象"), required=True, width=28),
+    Column("target_type", _("Type"), ("类型", "对象类型", "整治类型", "类别"), "label", True, 14),
+    Column("street", _("Street"), ("街道", "所属街道", "街乡", "属地街道", "街道办事处", "所属分指"),
+           "label", True, 10),
+    Column("community", _("Community"), ("社区", "所属社区", "村/社区", "社区(村)"), width=12),
+    Column("system", _("Ownership system"), ("所属系统", "系统", "权属系统", "归属系统"), "label", True, 14),
+    Column("land_rights_unit", _("Land-rights unit"), ("地权单位", "土地权属单位", "土地权属"), width=22),
+    Column("property_rights_unit", _("Property-rights unit"), ("产权单位", "房屋产权单位"), width=22),
+    Column("responsible_unit", _("Responsible unit"), ("责任单位", "主责单位", "责任主体"), "label", width=22),
+    Column("address", _("Address"), ("地址", "详细地址", "具体位置", "位置"), width=30),
+    Column("longitude", _("Longitude"), ("经度",), "coordinate", width=11),
+    Column("latitude", _("Latitude"), ("纬度",), "coordinate", width=11),
+    Column("land_area", _("Land area (m²)"), ("占地面积", "土地面积", "用地面积"), "decimal", width=12),
+    Column("rented_floor_area", _("Rented floor area (m²)"),
+           ("出租房屋面积", "出租面积", "出租建筑面积", "出租房屋建筑面积"), "decimal", width=14),
+    Column("resident_population", _("Resident population"),
+           ("居住人口", "人口数", "居住人数", "居住人口数量", "居住人口数", "人口"), "int", width=10),
+    Column("business_count", _("Businesses"), ("商户数", "商户数量", "经营户数", "业户数"), "int", width=8),
+    Column("hazards", _("Hazards"), ("安全隐患", "隐患", "存在问题", "隐患情况"), width=24),
+    Column("priority_tags", _("Priority tags"), ("重点", "重点标签", "重点类别"), width=14),
+    Column("is_pilot", _("Pilot"), ("试点", "是否试点"), "bool", width=6),
+    Column("registered_on", _("Registered on"), ("登记日期", "建账日期", "摸排日期"), "date", width=12),
+    Column("state", _("State"), ("状态", "整治状态"), "readonly", width=10),
+    Column("version", _("Version"), ("版本", "版本号"), "int", width=6),
+)
+EDITABLE = tuple(c for c in COLUMNS if c.kind != "readonly" and c.field not in ("code", "version"))
+BY_FIELD = {c.field: c for c in COLUMNS}
+
+TRUE_WORDS = {"是", "√", "✓", "y", "yes", "true", "1", "试点"}
+FALSE_WORDS = {"否", "×", "n", "no", "false", "0", ""}
+
+
+def header_lookup() -> dict[str, str]:
+    """Normalised header text -> field, in both languages and every known variant."""
+    lookup = {}
+    for column in COLUMNS:
+        headers = []
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                headers.append(str(column.header))
+        for text in (*headers, *column.variants, column.field):
+            lookup.setdefault(normalize_header(text), column.field)
+    return lookup
+
+
+def snapshot_value(column: Column, value):
+    """A value as the change log and the as-of ledger keep it (JSON-safe, stable)."""
+    if value is None:
+        return None
+    if column.kind == "decimal":
+        return str(Decimal(value).quantize(Decimal("0.01")))
+    if column.kind == "coordinate":
+        return str(Decimal(value).quantize(Decimal("0.000001")))
+    if column.kind == "date":
+        return value.isoformat()
+    return value

@@ -1,0 +1,202 @@
+"""A fictitious but plausible demo ledger, generated from the preset, deterministic per seed.
+
+Counts come from the preset (the baseline total and each system's expected count), so
+`demo` gives the speech's 528 = 334 + 67 + 42 + 85 and `--targets N` keeps the shares.
+"""
+
+import datetime
+import random
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from taizhang.accounts.models import Membership
+from taizhang.campaigns.models import Campaign, OrgUnit
+
+from .models import Target
+from .services import targets_bulk_save
+
+DEMO_PASSWORD = "taizhang-demo-2015"
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+DIRECTIONS = "东西南北前后大小上下"
+PLACE_WORDS = "黄杨槐柳梨枣石桥河泉峪沟庄营屯坨岭台园"
+PLACE_ENDINGS = ("村", "庄", "营", "屯", "坨", "峪")
+ROADS = ("阜石路", "石景山路", "鲁谷路", "杨庄路", "古城大街", "模式口大街", "金顶北路",
+         "晋元庄路", "八角路", "苹果园路", "五里坨路", "广宁路", "衙门口路", "永引渠路")
+FIRMS = ("实业", "建材", "物流", "物业管理", "机电设备", "商贸", "建设工程", "环保科技")
+AGENCIES = ("园林绿化局", "市政市容委", "教育委员会", "卫生和计划生育委员会", "体育局", "文化委员会",
+            "房屋管理局", "民政局")
+HAZARDS = ("消防通道堵塞", "私搭乱建", "电线私拉乱接", "易燃物堆放", "群租", "油烟噪声扰民",
+           "污水直排", "扬尘")
+# Demo shares of the three target types (废品回收, 沙石料场, 大院), in preset order.
+TYPE_WEIGHTS = (3, 1, 6)
+# Rough bounding box of the district, WGS-84.
+LON, LAT = (116.14, 116.25), (39.88, 39.96)
+
+
+def _place(rng) -> str:
+    return rng.choice(DIRECTIONS) + rng.choice(PLACE_WORDS) + rng.choice(PLACE_ENDINGS)
+
+
+def apportion(total: int, weights: list[float]) -> list[int]:
+    """Split `total` in proportion to `weights`, largest remainder first, summing exactly."""
+    whole = sum(weights)
+    raw = [total * w / whole for w in weights]
+    counts = [int(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - counts[i], reverse=True)
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+class DemoBuilder:
+    """Builds the demo ledger of one campaign."""
+
+    def __init__(self, campaign: Campaign, seed: int):
+        self.campaign = campaign
+        self.rng = random.Random(seed)
+        units = OrgUnit.objects.filter(campaign=campaign)
+        self.streets = list(units.filter(kind=OrgUnit.Kind.STREET).order_by("sort"))
+        self.systems = list(units.filter(kind=OrgUnit.Kind.SYSTEM).order_by("sort"))
+        self.types = list(campaign.target_types.order_by("sort"))
+        rules = campaign.rules.get("priority_rules", [])
+        self.priority_streets = {v for r in rules if r.get("match") == "street" for v in r.get("values", [])}
+        self.areas = [v for r in rules if r.get("match") == "area" for v in r.get("values", [])]
+        phases = list(campaign.phases.order_by("number"))
+        self.survey = (phases[0].starts_on, phases[0].ends_on) if phases else (campaign.starts_on,) * 2
+
+    def system_counts(self, total: int | None) -> list[int]:
+        expected = [s.expected_targets or 0 for s in self.systems]
+        if total is None or total == sum(expected):
+            return expected
+        return apportion(total, expected if sum(expected) else [1] * len(self.systems))
+
+    def build(self, total: int | None) -> tuple[list[Target], list[OrgUnit]]:
+        rng = self.rng
+        street_weights = [3 if s.code in self.priority_streets else rng.choice((1, 1.5, 2))
+                          for s in self.streets]
+        centres = {s.pk: (rng.uniform(*LON), rng.uniform(*LAT)) for s in self.streets}
+        communities = {s.pk: [_place(rng)[:2] + "社区" for _i in range(rng.randint(4, 8))]
+                       for s in self.streets}
+        units, by_key = [], {}
+        targets, seq = [], {s.pk: 0 for s in self.streets}
+        for system, count in zip(self.systems, self.system_counts(total), strict=True):
+            per_street = apportion(count, street_weights)
+            for street, n in zip(self.streets, per_street, strict=True):
+                type_counts = apportion(n, list(TYPE_WEIGHTS[: len(self.types)]) or [1])
+                for target_type, m in zip(self.types, type_counts, strict=False):
+                    for _i in range(m):
+                        unit = self._unit(system, street, units, by_key)
+                        seq[street.pk] += 1
+                        targets.append(self._target(system, street, target_type, unit, seq[street.pk],
+                                                    centres[street.pk], communities[street.pk]))
+        return targets, units
+
+    def _unit(self, system, street, units, by_key) -> OrgUnit:
+        """A few rights units per system and street, reused by several targets."""
+        rng = self.rng
+        key = (system.pk, street.pk, rng.randrange(3))
+        if key not in by_key:
+            taken = {u.name for u in units}
+            name = self._unit_name(system, street)
+            while name in taken:
+                name = self._unit_name(system, street)
+            unit = OrgUnit(campaign=self.campaign, kind=OrgUnit.Kind.RIGHTS_UNIT, parent=system,
+                           code="U%05d" % (len(units) + 1), name=name, sort=len(units))
+            units.append(unit)
+            by_key[key] = unit
+        return by_key[key]
+
+    def _unit_name(self, system, street) -> str:
+        rng = self.rng
+        index = self.systems.index(system)
+        if index == 0:
+            return "%s%s股份经济合作社" % (street.label, _place(rng))
+        if index == 1:
+            return "北京%s%s有限公司" % (_place(rng)[:2], rng.choice(FIRMS))
+        if index == 2:
+            return "%s%s%s分公司" % (system.label, _place(rng)[:2], rng.choice(FIRMS))
+        return "区%s%s%s" % (rng.choice(AGENCIES), _place(rng)[:2], rng.choice(("管理所", "服务中心", "站")))
+
+    def _target(self, system, street, target_type, unit, n, centre, communities) -> Target:
+        rng = self.rng
+        place = _place(rng)
+        type_index = self.types.index(target_type)
+        if type_index == 0:
+            name = "%s%s废品回收站" % (place, rng.choice(SURNAMES) + "记")
+        elif type_index == 1:
+            name = "%s沙石料场" % place
+        else:
+            name = "%s%s大院" % (place, rng.choice(("", "一号", "二号", "西", "东")))
+        road = rng.choice(ROADS)
+        if street.code in self.priority_streets and self.areas and rng.random() < 0.15:
+            road = rng.choice(self.areas) + road
+        population = rng.randint(0, 600) if type_index == 2 else rng.randint(0, 40)
+        start, end = self.survey
+        return Target(
+            campaign=self.campaign, code="%s-%04d" % (street.code, n), name=name,
+            target_type=target_type, street=street, system=system, responsible_unit=unit,
+            community=rng.choice(communities), land_rights_unit=unit.name,
+            property_rights_unit=unit.name if rng.random() < 0.7 else "%s%s" % (place, "村民委员会"),
+            address="%s%s%s号" % (self.campaign.district, road, rng.randint(1, 300)),
+            longitude=Decimal(str(round(centre[0] + rng.uniform(-0.012, 0.012), 6))),
+            latitude=Decimal(str(round(centre[1] + rng.uniform(-0.008, 0.008), 6))),
+            land_area=Decimal(rng.randint(200, 30000)),
+            rented_floor_area=Decimal(rng.randint(100, 12000)),
+            resident_population=population, business_count=rng.randint(0, 60),
+            hazards="、".join(rng.sample(HAZARDS, rng.randint(0, 3))),
+            registered_on=start + datetime.timedelta(days=rng.randint(0, (end - start).days)),
+        )
+
+
+@transaction.atomic
+def demo_load(*, campaign: Campaign, seed: int = 2015, total: int | None = None) -> int:
+    """Generate the demo ledger into an empty campaign; returns the number of targets."""
+    if Target.objects.filter(campaign=campaign).exists():
+        raise ValueError("campaign %s already has targets" % campaign.slug)
+    targets, units = DemoBuilder(campaign, seed).build(total)
+    OrgUnit.objects.bulk_create(units, batch_size=500)
+    targets_bulk_save(creates=targets, updates=[], fields=[], actor=None, reason="demo data")
+    return len(targets)
+
+
+DEMO_USERS = (
+    # username, role, display name
+    ("leader", Membership.Role.LEADER, "指挥部领导"),
+    ("office", Membership.Role.OFFICE, "指挥部办公室"),
+    ("group", Membership.Role.GROUP, "政策法规组"),
+    ("street", Membership.Role.STREET, "街道分指"),
+    ("unit", Membership.Role.UNIT, "地权单位"),
+    ("discipline", Membership.Role.DISCIPLINE, "纪检监察"),
+    ("liaison", Membership.Role.LIAISON, "联系区领导"),
+)
+
+
+def demo_users(campaign: Campaign) -> list[tuple[str, str, str]]:
+    """One account per role (idempotent); returns (username, role, unit) rows to print."""
+    units = OrgUnit.objects.filter(campaign=campaign)
+    street = units.filter(kind=OrgUnit.Kind.STREET).order_by("sort")
+    priority = {v for r in campaign.rules.get("priority_rules", []) if r.get("match") == "street"
+                for v in r.get("values", [])}
+    street = street.filter(code__in=priority).first() or street.first()
+    unit = (units.filter(kind=OrgUnit.Kind.RIGHTS_UNIT, unit_targets__street=street).order_by("code").first()
+            or units.filter(kind=OrgUnit.Kind.SYSTEM).first())
+    placed = {
+        Membership.Role.LEADER: units.filter(kind=OrgUnit.Kind.COMMAND).first(),
+        Membership.Role.OFFICE: units.filter(kind=OrgUnit.Kind.OFFICE).first(),
+        Membership.Role.GROUP: units.filter(kind=OrgUnit.Kind.GROUP).first(),
+        Membership.Role.STREET: street, Membership.Role.UNIT: unit,
+        Membership.Role.DISCIPLINE: units.filter(kind=OrgUnit.Kind.GROUP).last(),
+        Membership.Role.LIAISON: street,
+    }
+    User = get_user_model()
+    rows = []
+    for username, role, display in DEMO_USERS:
+        user, created = User.objects.get_or_create(username=username, defaults={"first_name": display})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        Membership.objects.get_or_create(user=user, unit=placed[role], role=role)
+        rows.append((username, str(Membership.Role(role).label), placed[role].name))
+    return rows

@@ -1,0 +1,115 @@
+"""Writing a ledger to .xlsx, today's or as it stood on a past day.
+
+Rows are dicts in the change log's snapshot form, so today's ledger and a past day's
+ledger go through the same writer and give the same file shape.
+"""
+
+import datetime
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+import xlsxwriter
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from taizhang.core.models import ChangeLogEntry
+
+from .columns import COLUMNS, snapshot_value
+from .models import Target
+from .selectors import ledger_snapshot_filter
+from .services import OBJECT_TYPE
+
+VALUE_PATHS = {
+    "target_type": "target_type__name", "street": "street__name", "system": "system__name",
+    "responsible_unit": "responsible_unit__name",
+}
+STATE_LABELS = dict(Target.State.choices)
+
+
+def current_rows(queryset) -> Iterator[dict]:
+    """Snapshot-shaped rows for the targets in `queryset`, in one query."""
+    paths = [VALUE_PATHS.get(c.field, c.field) for c in COLUMNS]
+    for values in queryset.values_list(*paths).iterator(chunk_size=2000):
+        yield {c.field: snapshot_value(c, v) for c, v in zip(COLUMNS, values, strict=True)}
+
+
+def as_of_rows(queryset, day: datetime.date, *, where: dict | None = None) -> Iterator[dict]:
+    """Rows as the ledger stood at the end of `day`, for targets in `queryset` (the scope).
+
+    `where` filters on the snapshot as it was then (e.g. {"street": "古城街道"}).
+    """
+    end = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
+    visible = {str(pk) for pk in queryset.values_list("pk", flat=True)}
+    latest = (ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, at__lt=end)
+              .values("object_id").annotate(last=Max("id")).values("last"))
+    entries = (ChangeLogEntry.objects.filter(id__in=latest).exclude(action=ChangeLogEntry.Action.DELETE)
+               .only("object_id", "after"))
+    rows = [e.after for e in entries.iterator(chunk_size=2000) if e.object_id in visible]
+    for key, value in (where or {}).items():
+        rows = [r for r in rows if r.get(key) == value]
+    rows.sort(key=lambda r: r["code"])
+    yield from rows
+
+
+def write_xlsx(out, rows: Iterable[dict], *, title: str) -> int:
+    """Write rows under a title row and one header row; returns the number of rows."""
+    workbook = xlsxwriter.Workbook(out, {
+        "constant_memory": True,
+        # A name starting with "=" or "http" stays text: no exported cell is ever a formula or link.
+        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+    })
+    sheet = workbook.add_worksheet(_("Ledger"))
+    bold = workbook.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1, "text_wrap": True})
+    heading = workbook.add_format({"bold": True, "font_size": 14})
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    for index, column in enumerate(COLUMNS):
+        sheet.set_column(index, index, column.width)
+    sheet.merge_range(0, 0, 0, len(COLUMNS) - 1, title, heading)
+    for index, column in enumerate(COLUMNS):
+        sheet.write_string(1, index, str(column.header), bold)
+    sheet.freeze_panes(2, 2)
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        _write_row(sheet, count + 1, row, date_format)
+    sheet.autofilter(1, 0, max(count, 1) + 1, len(COLUMNS) - 1)
+    workbook.close()
+    return count
+
+
+def _write_row(sheet, r: int, row: dict, date_format) -> None:
+    for c, column in enumerate(COLUMNS):
+        value = row.get(column.field)
+        if value is None or value == "":
+            continue
+        if column.field == "state":
+            sheet.write_string(r, c, str(STATE_LABELS.get(value, value)))
+        elif column.kind in ("decimal", "coordinate"):
+            sheet.write_number(r, c, float(Decimal(value)))
+        elif column.kind == "int":
+            sheet.write_number(r, c, value)
+        elif column.kind == "date":
+            sheet.write_datetime(r, c, datetime.date.fromisoformat(value), date_format)
+        elif column.kind == "bool":
+            sheet.write_string(r, c, _("yes") if value else _("no"))
+        else:
+            sheet.write_string(r, c, str(value))
+
+
+def export_ledger(out, *, campaign, queryset, unit=None, as_of: datetime.date | None = None) -> int:
+    """The one export both the page and `export_ledger` use; returns the row count."""
+    ledger = unit.name if unit else _("whole ledger")
+    if as_of:
+        rows = as_of_rows(queryset, as_of, where=ledger_snapshot_filter(unit))
+        when = _("as it stood on %(day)s") % {"day": as_of.isoformat()}
+    else:
+        rows = current_rows(queryset)
+        when = _("exported %(time)s") % {"time": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
+    title = _("%(campaign)s · targets ledger · %(ledger)s · %(when)s") % {
+        "campaign": campaign.name, "ledger": ledger, "when": when}
+    return write_xlsx(out, rows, title=title)
+
+
+def export_filename(campaign, unit=None, as_of=None) -> str:
+    day = (as_of or timezone.localdate()).strftime("%Y%m%d")
+    return "%s-%s-%s.xlsx" % (_("ledger"), unit.name if unit else campaign.name, day)

@@ -1,0 +1,24 @@
+"""Forms of the ledger pages."""
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportForm(forms.Form):
+    """An .xlsx or .csv file to check against the ledger."""
+
+    file = forms.FileField(label=_("Excel (.xlsx) or CSV file"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.TAIZHANG_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s MB; the limit is %(limit)s MB."),
+                params={"size": round(upload.size / 1048576, 1), "limit": round(limit / 1048576, 1)},
+                code="too_large")
+        if upload.size == 0:
+            raise forms.ValidationError(_("The file is empty."), code="empty")
+        self.cleaned_data["data"] = upload.read()
+        return upload

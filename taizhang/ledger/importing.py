@@ -1,0 +1,365 @@
+"""Importing a ledger from Excel or CSV: check every row, then apply all of it or none.
+
+`import_prepare` only reads and reports (the dry run); `target_import` runs the same
+checks inside one transaction, with the rows it will change locked, and writes.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from taizhang.accounts.scoping import editable_street_ids
+from taizhang.campaigns.models import Campaign, OrgUnit
+from taizhang.core.changelog import Change
+from taizhang.core.models import ChangeLogEntry
+from taizhang.core.parsing import (
+    ValueProblem,
+    clean_text,
+    normalize_header,
+    parse_date,
+    parse_decimal,
+    parse_int,
+)
+
+from .columns import BY_FIELD, COLUMNS, FALSE_WORDS, TRUE_WORDS, Column, header_lookup
+from .models import Target
+from .services import OBJECT_TYPE, target_snapshot, targets_bulk_save
+from .tabular import TableError, read_table
+
+MAX_DECIMAL = Decimal("9999999999")
+COORDINATE_RANGE = {"longitude": Decimal(180), "latitude": Decimal(90)}
+LOOKUP_CHUNK = 2000
+
+
+@dataclass
+class Problem:
+    """One thing wrong with the file, a row or a cell."""
+
+    row: int | None
+    column: str
+    value: str
+    message: str
+
+    def __str__(self):
+        if self.row is None:
+            return self.message
+        return _("Row %(row)s, column “%(column)s”: %(message)s") % {
+            "row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class RowResult:
+    """What importing one row would do."""
+
+    row: int
+    code: str
+    action: str  # new, changed, unchanged, conflict
+    diffs: list[tuple[str, object, object]] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class ImportReport:
+    """The dry run's answer, and after applying, what was written."""
+
+    filename: str
+    sheet: str = ""
+    rows_read: int = 0
+    unknown_columns: list[str] = field(default_factory=list)
+    new: list[RowResult] = field(default_factory=list)
+    changed: list[RowResult] = field(default_factory=list)
+    unchanged: int = 0
+    conflicts: list[RowResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    new_units: list[str] = field(default_factory=list)
+    applied: bool = False
+    # (existing target or None, {field: value}) per row to write; not shown to users.
+    _writes: list = field(default_factory=list, repr=False)
+    # Responsible units to create on apply: name -> ownership system.
+    _new_units: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.conflicts
+
+
+class ImportRejected(Exception):
+    """Applying was refused; `report` lists every problem and conflict."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__(_("The import has problems; nothing was changed."))
+        self.report = report
+
+
+class _Labels:
+    """Resolves what officials type (through the preset's aliases) to campaign records."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        units = OrgUnit.objects.filter(campaign=campaign)
+        self.by_kind = {"street": {}, "system": {}, "responsible_unit": {}}
+        kinds = {OrgUnit.Kind.STREET: "street", OrgUnit.Kind.SYSTEM: "system",
+                 OrgUnit.Kind.RIGHTS_UNIT: "responsible_unit"}
+        for unit in units:
+            if unit.kind in kinds:
+                table = self.by_kind[kinds[unit.kind]]
+                table[unit.name] = unit
+                if unit.short_name:
+                    table.setdefault(unit.short_name, unit)
+        types = {}
+        for target_type in campaign.target_types.all():
+            types[target_type.name] = types[target_type.code] = target_type
+        self.by_kind["target_type"] = types
+
+    def resolve(self, field_name: str, text: str):
+        table = self.by_kind[field_name]
+        return table.get(text) or table.get(self.campaign.resolve_label(text))
+
+
+def _parse_cell(column: Column, raw, labels: _Labels):
+    """The cell's value for the model; raises ValueProblem with a message for the user."""
+    if column.kind == "label":
+        text = clean_text(raw)
+        if not text:
+            return None
+        found = labels.resolve(column.field, text)
+        if found is None and column.field != "responsible_unit":
+            raise ValueProblem(_("Unknown %(column)s “%(value)s”.") % {"column": column.header, "value": text})
+        return found or text  # a new responsible unit is created on apply
+    if column.kind in ("decimal", "coordinate"):
+        value = parse_decimal(raw) if column.kind == "decimal" else parse_decimal(raw, units=())
+        if value is None:
+            return None
+        if column.kind == "decimal" and value < 0:
+            raise ValueProblem(_("“%(value)s” is negative; it cannot be.") % {"value": raw})
+        limit = COORDINATE_RANGE.get(column.field, MAX_DECIMAL)
+        if abs(value) > limit:
+            raise ValueProblem(_("“%(value)s” is out of range.") % {"value": raw})
+        return value.quantize(Decimal("0.000001" if column.kind == "coordinate" else "0.01"))
+    if column.kind == "int":
+        value = parse_int(raw)
+        if value is not None and value < 0:
+            raise ValueProblem(_("“%(value)s” is negative; it cannot be.") % {"value": raw})
+        if value is not None and value > 2_000_000_000:
+            raise ValueProblem(_("“%(value)s” is out of range.") % {"value": raw})
+        return value
+    if column.kind == "date":
+        return parse_date(raw)
+    if column.kind == "bool":
+        text = clean_text(raw).lower()
+        if text in TRUE_WORDS:
+            return True
+        if text in FALSE_WORDS:
+            return False
+        raise ValueProblem(_("“%(value)s” is not yes or no (是/否).") % {"value": text})
+    text = clean_text(raw)
+    max_length = Target._meta.get_field(column.field).max_length
+    if max_length and len(text) > max_length:
+        raise ValueProblem(_("Longer than %(max)s characters.") % {"max": max_length})
+    return text
+
+
+def _compare_value(column: Column, value):
+    """The value in the form target_snapshot keeps, to tell changed from unchanged."""
+    if column.kind == "label":
+        return getattr(value, "name", value)
+    if column.kind == "decimal" and value is not None:
+        return str(value.quantize(Decimal("0.01")))
+    if column.kind == "coordinate" and value is not None:
+        return str(value.quantize(Decimal("0.000001")))
+    if column.kind == "date" and value is not None:
+        return value.isoformat()
+    if column.kind == "text" and value == "" and column.field != "name":
+        return ""
+    return value
+
+
+def _same(old, new) -> bool:
+    blank = (None, "")
+    return (old in blank and new in blank) or old == new
+
+
+def _existing_targets(campaign, codes, *, lock: bool) -> dict[str, Target]:
+    existing = {}
+    codes = list(codes)
+    for start in range(0, len(codes), LOOKUP_CHUNK):
+        qs = Target.objects.filter(campaign=campaign, code__in=codes[start:start + LOOKUP_CHUNK])
+        qs = qs.select_related("target_type", "street", "system", "responsible_unit")
+        if lock:
+            qs = qs.select_for_update()
+        existing.update((t.code, t) for t in qs)
+    return existing
+
+
+def _conflict_note(target: Target, version) -> str:
+    last = (ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, object_id=str(target.pk))
+            .order_by("-id").first())
+    return _("Changed since your file was exported (your version %(theirs)s, now %(ours)s), "
+             "last by %(user)s at %(time)s; export again and redo this row.") % {
+        "theirs": version, "ours": target.version,
+        "user": (last.actor_name if last and last.actor_name else "-"),
+        "time": timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else "-"}
+
+
+def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
+                   progress: Callable[[int, int], None] | None = None, lock: bool = False) -> ImportReport:
+    """Check a file against the ledger and report what applying it would do; writes nothing."""
+    report = ImportReport(filename=filename)
+    if len(data) > settings.TAIZHANG_IMPORT_MAX_BYTES:
+        report.problems.append(Problem(None, "", "", _(
+            "The file is %(size)s MB; the limit is %(limit)s MB.") % {
+            "size": round(len(data) / 1048576, 1),
+            "limit": round(settings.TAIZHANG_IMPORT_MAX_BYTES / 1048576, 1)}))
+        return report
+    required = [c.field for c in COLUMNS if c.required]
+    lookup = header_lookup()
+    try:
+        table = read_table(
+            data, filename=filename, match_header=lambda text: lookup.get(normalize_header(text)),
+            required=required,
+            labels={c.field: str(c.header) for c in COLUMNS}, sheet=sheet,
+            max_rows=settings.TAIZHANG_IMPORT_MAX_ROWS)
+    except TableError as exc:
+        report.problems.append(Problem(None, "", "", str(exc)))
+        return report
+    report.sheet, report.rows_read = table.sheet_name, len(table.rows)
+    report.unknown_columns = table.unknown_columns
+    parsed = _parse_rows(table, _Labels(campaign), report, progress)
+    _plan_writes(campaign, user, parsed, report, lock=lock)
+    return report
+
+
+def _parse_rows(table, labels, report, progress) -> list[tuple[int, dict]]:
+    columns = {index: BY_FIELD[name] for index, name in table.columns.items()}
+    seen_codes: dict[str, int] = {}
+    parsed = []
+    total = len(table.rows)
+    for done, (row_number, cells) in enumerate(table.rows, start=1):
+        values, row_ok = {}, True
+        for index, column in columns.items():
+            if column.kind == "readonly":
+                continue
+            raw = cells[index] if index < len(cells) else None
+            try:
+                value = _parse_cell(column, raw, labels)
+            except ValueProblem as exc:
+                report.problems.append(Problem(row_number, str(column.header), clean_text(raw), str(exc)))
+                row_ok = False
+                continue
+            if column.required and value in (None, ""):
+                report.problems.append(Problem(row_number, str(column.header), "", _("This column must not be empty.")))
+                row_ok = False
+            values[column.field] = value
+        code = values.get("code")
+        if code and code in seen_codes:
+            report.problems.append(Problem(row_number, str(BY_FIELD["code"].header), code, _(
+                "Code “%(code)s” also appears in row %(row)s.") % {"code": code, "row": seen_codes[code]}))
+            row_ok = False
+        elif code:
+            seen_codes[code] = row_number
+        if row_ok:
+            parsed.append((row_number, values))
+        if progress and (done % 1000 == 0 or done == total):
+            progress(done, total)
+    return parsed
+
+
+def _plan_writes(campaign, user, parsed, report, *, lock: bool) -> None:
+    existing = _existing_targets(campaign, (v["code"] for _r, v in parsed), lock=lock)
+    editable_pks = set()
+    ids = [t.pk for t in existing.values()]
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        editable_pks.update(Target.objects.editable_by(user).filter(
+            pk__in=ids[start:start + LOOKUP_CHUNK]).values_list("pk", flat=True))
+    streets = editable_street_ids(user, campaign)
+    new_units = {}
+    for row_number, values in parsed:
+        target = existing.get(values["code"])
+        street = values.get("street")
+        if target is not None and target.pk not in editable_pks:
+            report.problems.append(Problem(row_number, str(BY_FIELD["code"].header), values["code"], _(
+                "Target “%(code)s” is not one you may change.") % {"code": values["code"]}))
+            continue
+        if street is not None and streets is not None and street.pk not in streets:
+            report.problems.append(Problem(row_number, str(BY_FIELD["street"].header), street.name, _(
+                "You may not put targets in street “%(street)s”.") % {"street": street.name}))
+            continue
+        unit = values.get("responsible_unit")
+        if isinstance(unit, str):
+            new_units.setdefault(unit, values.get("system") or (target.system if target else None))
+        _plan_row(row_number, values, target, report)
+    report.new_units = sorted(new_units)
+    report._new_units = new_units
+
+
+def _plan_row(row_number: int, values: dict, target: Target | None, report: ImportReport) -> None:
+    version = values.pop("version", None)
+    if target is None:
+        report.new.append(RowResult(row_number, values["code"], "new"))
+        report._writes.append((None, values))
+        return
+    before = target_snapshot(target)
+    diffs = []
+    for name, value in values.items():
+        column = BY_FIELD[name]
+        new = _compare_value(column, value)
+        old = before.get(name)
+        if not _same(old, new):
+            diffs.append((str(column.header), old, new))
+    if not diffs:
+        report.unchanged += 1
+    elif version is not None and version != target.version:
+        report.conflicts.append(RowResult(row_number, target.code, "conflict", diffs,
+                                          _conflict_note(target, version)))
+    else:
+        report.changed.append(RowResult(row_number, target.code, "changed", diffs))
+        report._writes.append((target, values))
+
+
+@transaction.atomic
+def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
+                  reason: str = "", progress=None) -> ImportReport:
+    """Apply a file: every row or none. Raises ImportRejected with the report on any problem."""
+    report = import_prepare(campaign=campaign, user=user, data=data, filename=filename, sheet=sheet,
+                            progress=progress, lock=True)
+    if not report.ok:
+        raise ImportRejected(report)
+    units, changes = _create_units(campaign, report)
+    now = timezone.now()
+    creates, updates = [], []
+    for target, values in report._writes:
+        if isinstance(values.get("responsible_unit"), str):
+            values["responsible_unit"] = units[values["responsible_unit"]]
+        if target is None:
+            creates.append(Target(campaign=campaign, created_at=now, updated_at=now, **values))
+            continue
+        before = target_snapshot(target)
+        for name, value in values.items():
+            setattr(target, name, value)
+        target.version += 1
+        target.updated_at = now
+        updates.append((target, before))
+    fields = sorted({name for _t, values in report._writes for name in values} | {"version", "updated_at"})
+    targets_bulk_save(creates=creates, updates=updates, fields=fields, actor=user, extra_changes=changes,
+                      reason=reason or _("import of %(file)s") % {"file": filename})
+    report.applied = True
+    return report
+
+
+def _create_units(campaign, report) -> tuple[dict[str, OrgUnit], list[Change]]:
+    """Responsible units named in the file but not yet known become rights units of their system."""
+    created, changes = {}, []
+    existing = OrgUnit.objects.filter(campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT).count()
+    for offset, (name, system) in enumerate(sorted(report._new_units.items()), start=1):
+        unit = OrgUnit.objects.create(
+            campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT, code="U%05d" % (existing + offset),
+            name=name, parent=system)
+        created[name] = unit
+        changes.append(Change("campaigns.orgunit", str(unit.pk), unit.name, "create", None,
+                              {"code": unit.code, "name": unit.name, "system": system.name if system else None}))
+    return created, changes

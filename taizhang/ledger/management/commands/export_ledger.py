@@ -1,0 +1,40 @@
+import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
+
+from taizhang.ledger.exporting import export_ledger
+from taizhang.ledger.models import Target
+from taizhang.ledger.selectors import in_ledger
+
+from ._ledger_args import add_campaign_argument, get_campaign, get_ledger_unit, get_user
+
+
+class Command(BaseCommand):
+    help = "Export a ledger to .xlsx: the same file as the page's export."
+
+    def add_arguments(self, parser):
+        add_campaign_argument(parser)
+        parser.add_argument("--ledger", help="street:NAME, system:NAME or unit:CODE (default: all)")
+        parser.add_argument("--as-of", dest="as_of", type=datetime.date.fromisoformat,
+                            help="the ledger as it stood at the end of YYYY-MM-DD")
+        parser.add_argument("-o", "--output", type=Path, required=True)
+
+    @translation.override(settings.LANGUAGE_CODE)
+    def handle(self, *args, campaign=None, user=None, ledger=None, as_of=None, output=None, **options):
+        campaign = get_campaign(campaign)
+        user = get_user(user)
+        unit = get_ledger_unit(campaign, ledger)
+        # Without --user the command acts for the system, which sees the whole ledger.
+        targets = Target.objects.visible_to(user) if user else Target.objects.all()
+        targets = in_ledger(targets.filter(campaign=campaign), unit)
+        try:
+            with output.open("wb") as out:
+                count = export_ledger(out, campaign=campaign, queryset=targets.order_by("code"),
+                                      unit=unit, as_of=as_of)
+        except OSError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(self.style.SUCCESS("%d targets written to %s" % (count, output)))
+

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from taizhang.campaigns.models import Campaign
+from taizhang.ledger.models import Target
+
+PRESET = settings.BASE_DIR / "presets" / "shijingshan-2015.toml"
+
+
+class Command(BaseCommand):
+    help = "On an empty database, load the built-in preset and the demo ledger; never touch data otherwise."
+
+    def handle(self, *args, **options):
+        if not Campaign.objects.exists():
+            call_command("load_preset", str(PRESET), stdout=self.stdout)
+        if not Target.objects.exists():
+            call_command("demo", stdout=self.stdout)
+        else:
+            self.stdout.write("database already holds %d targets; left as it is" % Target.objects.count())
+            call_command("demo_accounts", stdout=self.stdout)

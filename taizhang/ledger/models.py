@@ -1,0 +1,122 @@
+"""The ledger: one row per target (整治对象)."""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from taizhang.accounts.scoping import editable_q, visible_q
+from taizhang.campaigns.models import Campaign, OrgUnit, TargetType
+
+
+class TargetQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(visible_q(user))
+
+    def editable_by(self, user):
+        return self.filter(editable_q(user))
+
+
+class Target(models.Model):
+    """A site to clear: exactly one street and one ownership system."""
+
+    class State(models.TextChoices):
+        REGISTERED = "registered", _("registered")
+        VERIFIED = "verified", _("verified")
+        PLAN_APPROVED = "plan_approved", _("plan approved")
+        IN_REMEDIATION = "in_remediation", _("in remediation")
+        COMPLETION_REPORTED = "completion_reported", _("completion reported")
+        CLOSED = "closed", _("closed")
+        REBOUND = "rebound", _("rebound")
+        ON_HOLD = "on_hold", _("on hold")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="targets")
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=200)
+    target_type = models.ForeignKey(
+        TargetType, on_delete=models.PROTECT, related_name="targets", verbose_name=_("type"))
+    street = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="street_targets",
+        limit_choices_to={"kind": OrgUnit.Kind.STREET}, verbose_name=_("street"))
+    community = models.CharField(_("community"), max_length=100, blank=True)
+    system = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="system_targets",
+        limit_choices_to={"kind": OrgUnit.Kind.SYSTEM}, verbose_name=_("ownership system"))
+    land_rights_unit = models.CharField(_("land-rights unit"), max_length=200, blank=True)
+    property_rights_unit = models.CharField(_("property-rights unit"), max_length=200, blank=True)
+    responsible_unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="unit_targets",
+        limit_choices_to={"kind": OrgUnit.Kind.RIGHTS_UNIT}, verbose_name=_("responsible unit"))
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    land_area = models.DecimalField(
+        _("land area (m²)"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(0))])
+    rented_floor_area = models.DecimalField(
+        _("rented floor area (m²)"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(0))])
+    resident_population = models.PositiveIntegerField(_("resident population"), null=True, blank=True)
+    business_count = models.PositiveIntegerField(_("businesses"), null=True, blank=True)
+    hazards = models.TextField(_("hazards"), blank=True)
+    priority_tags = models.CharField(_("priority tags"), max_length=300, blank=True)
+    is_pilot = models.BooleanField(_("pilot"), default=False)
+    registered_on = models.DateField(_("registered on"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=24, choices=State, default=State.REGISTERED)
+    # Bumped by every write; an import row carrying an older version is a conflict.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = TargetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="target_code_unique",
+                                    violation_error_message=_("This code is already in the ledger.")),
+            models.CheckConstraint(
+                condition=models.Q(land_area__gte=0) | models.Q(land_area__isnull=True),
+                name="target_land_area_not_negative",
+                violation_error_message=_("Land area cannot be negative.")),
+            models.CheckConstraint(
+                condition=models.Q(rented_floor_area__gte=0) | models.Q(rented_floor_area__isnull=True),
+                name="target_rented_area_not_negative",
+                violation_error_message=_("Rented floor area cannot be negative.")),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "street", "code"], name="target_street_idx"),
+            models.Index(fields=["campaign", "system", "code"], name="target_system_idx"),
+            models.Index(fields=["campaign", "responsible_unit", "code"], name="target_unit_idx"),
+            models.Index(fields=["campaign", "state"], name="target_state_idx"),
+        ]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+
+    def __str__(self):
+        return "%s %s" % (self.code, self.name)
+
+    def get_absolute_url(self):
+        return reverse("ledger:target", args=[self.pk])
+
+
+class ImportUpload(models.Model):
+    """A file uploaded for import, kept between its dry run and its application."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(_("file name"), max_length=255)
+    data = models.BinaryField()
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("uploaded file")
+
+    def __str__(self):
+        return self.filename

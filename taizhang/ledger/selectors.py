@@ -1,0 +1,144 @@
+"""Reading the ledger: every query starts from `Target.objects.visible_to(user)`."""
+
+from django import forms
+from django.db.models import Count, Q
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from taizhang.accounts.scoping import campaigns_for, units_visible_q
+from taizhang.campaigns.models import OrgUnit
+
+from .models import Target
+
+LEDGER_KINDS = {
+    "street": (OrgUnit.Kind.STREET, "street"),
+    "system": (OrgUnit.Kind.SYSTEM, "system"),
+    "unit": (OrgUnit.Kind.RIGHTS_UNIT, "responsible_unit"),
+}
+SORTS = {
+    "code": "code", "-code": "-code", "name": "name", "-name": "-name",
+    "population": "resident_population", "-population": "-resident_population",
+    "area": "rented_floor_area", "-area": "-rented_floor_area",
+    "updated": "updated_at", "-updated": "-updated_at",
+}
+
+
+def current_campaign(request):
+    """The campaign the user works in now: the one chosen in the session, else the first."""
+    campaigns = list(campaigns_for(request.user))
+    if not campaigns:
+        raise Http404("no campaign")
+    chosen = request.session.get("campaign_id")
+    return next((c for c in campaigns if c.pk == chosen), campaigns[0])
+
+
+def ledger_unit(user, campaign, kind: str, code: str) -> OrgUnit:
+    """The unit whose classified ledger is asked for; 404 unless the user may open it."""
+    if kind not in LEDGER_KINDS:
+        raise Http404("no such ledger")
+    unit_kind, _field = LEDGER_KINDS[kind]
+    unit = OrgUnit.objects.filter(units_visible_q(user), campaign=campaign, kind=unit_kind, code=code).first()
+    if unit is None:
+        raise Http404("no such ledger")
+    return unit
+
+
+def ledger_targets(user, campaign, unit: OrgUnit | None = None):
+    return in_ledger(Target.objects.visible_to(user).filter(campaign=campaign), unit)
+
+
+def in_ledger(targets, unit: OrgUnit | None):
+    """Narrow targets to one classified or unit ledger (None: the whole ledger)."""
+    return targets.filter(**{_ledger_field(unit): unit}) if unit is not None else targets
+
+
+def _ledger_field(unit: OrgUnit) -> str:
+    return next(field for kind, field in LEDGER_KINDS.values() if kind == unit.kind)
+
+
+def ledger_snapshot_filter(unit: OrgUnit | None) -> dict:
+    """The same ledger as a filter over change-log snapshots (labels by name)."""
+    return {_ledger_field(unit): unit.name} if unit else {}
+
+
+class LedgerFilterForm(forms.Form):
+    """Filter, search and sort for every ledger page and its export."""
+
+    q = forms.CharField(label=_("Search"), required=False)
+    street = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False, label=_("Street"))
+    system = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False,
+                                    label=_("Ownership system"))
+    target_type = forms.ModelChoiceField(queryset=None, required=False, label=_("Type"))
+    state = forms.ChoiceField(choices=[("", "---------"), *Target.State.choices], required=False,
+                              label=_("State"))
+    pilot = forms.BooleanField(required=False, label=_("Pilots only"))
+    sort = forms.ChoiceField(choices=[(k, k) for k in SORTS], required=False)
+
+    def __init__(self, data, *, campaign, **kwargs):
+        super().__init__(data, **kwargs)
+        units = OrgUnit.objects.filter(campaign=campaign)
+        self.fields["street"].queryset = units.filter(kind=OrgUnit.Kind.STREET)
+        self.fields["system"].queryset = units.filter(kind=OrgUnit.Kind.SYSTEM)
+        self.fields["target_type"].queryset = campaign.target_types.all()
+
+    def apply(self, qs):
+        if not self.is_valid():
+            return qs.none()
+        data = self.cleaned_data
+        if data["q"]:
+            q = data["q"].strip()
+            qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(address__icontains=q)
+                           | Q(community__icontains=q) | Q(land_rights_unit__icontains=q)
+                           | Q(property_rights_unit__icontains=q))
+        for field in ("street", "system", "target_type"):
+            if data[field]:
+                qs = qs.filter(**{field: data[field]})
+        if data["state"]:
+            qs = qs.filter(state=data["state"])
+        if data["pilot"]:
+            qs = qs.filter(is_pilot=True)
+        return qs.order_by(SORTS.get(data["sort"] or "code"), "pk")
+
+
+def reconciliation(user, campaign) -> dict:
+    """Street × system counts of the visible ledger, each total counted independently."""
+    qs = Target.objects.visible_to(user).filter(campaign=campaign)
+    streets = list(OrgUnit.objects.filter(campaign=campaign, kind=OrgUnit.Kind.STREET).order_by("sort"))
+    systems = list(OrgUnit.objects.filter(campaign=campaign, kind=OrgUnit.Kind.SYSTEM).order_by("sort"))
+    cells = {(r["street"], r["system"]): r["n"] for r in qs.values("street", "system").annotate(n=Count("pk"))}
+    by_street = dict(qs.values_list("street").annotate(n=Count("pk")))
+    by_system = dict(qs.values_list("system").annotate(n=Count("pk")))
+    total = qs.count()
+    rows = []
+    for street in streets:
+        row_cells = [cells.get((street.pk, system.pk), 0) for system in systems]
+        rows.append({"unit": street, "cells": row_cells, "sum": sum(row_cells),
+                     "count": by_street.get(street.pk, 0)})
+    column_sums = [sum(r["cells"][i] for r in rows) for i in range(len(systems))]
+    system_counts = [by_system.get(s.pk, 0) for s in systems]
+    problems = []
+    for row in rows:
+        if row["sum"] != row["count"]:
+            problems.append(_("%(unit)s: the street ledger has %(count)s but the table sums to %(sum)s.")
+                            % {"unit": row["unit"].name, "count": row["count"], "sum": row["sum"]})
+    for system, counted, summed in zip(systems, system_counts, column_sums, strict=True):
+        if counted != summed:
+            problems.append(_("%(unit)s: the system ledger has %(count)s but the table sums to %(sum)s.")
+                            % {"unit": system.name, "count": counted, "sum": summed})
+    if sum(by_street.values()) != total or sum(by_system.values()) != total:
+        problems.append(_("The street ledgers sum to %(streets)s and the system ledgers to %(systems)s, "
+                          "but the ledger holds %(total)s.")
+                        % {"streets": sum(by_street.values()), "systems": sum(by_system.values()),
+                           "total": total})
+    return {"streets": streets, "systems": systems, "rows": rows, "column_sums": column_sums,
+            "system_counts": system_counts, "total": total, "problems": problems,
+            "baseline": _baseline(campaign, systems, system_counts, total)}
+
+
+def _baseline(campaign, systems, counts, total) -> list[dict]:
+    """The preset's declared counts (528; 334/67/42/85) beside what the ledger holds."""
+    rows = [{"label": s.name, "expected": s.expected_targets, "actual": n}
+            for s, n in zip(systems, counts, strict=True) if s.expected_targets is not None]
+    if campaign.target_total is not None:
+        rows.append({"label": _("All targets"), "expected": campaign.target_total, "actual": total})
+    return rows

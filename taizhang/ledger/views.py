@@ -1,0 +1,156 @@
+"""Ledger pages: the classified ledgers, reconciliation, a target, export and import."""
+
+import datetime
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from taizhang.accounts.scoping import can_edit, sees_whole_campaign, units_visible_q
+from taizhang.campaigns.models import OrgUnit
+from taizhang.core.models import ChangeLogEntry
+
+from .columns import BY_FIELD
+from .exporting import export_filename, export_ledger
+from .forms import ImportForm
+from .importing import ImportRejected, import_prepare, target_import
+from .models import ImportUpload
+from .selectors import LedgerFilterForm, current_campaign, ledger_targets, ledger_unit, reconciliation
+from .services import OBJECT_TYPE
+
+PAGE_SIZE = 50
+
+
+def _ledger(request, kind, code):
+    """Campaign, ledger unit (or None), filter form and the filtered visible targets."""
+    campaign = current_campaign(request)
+    unit = ledger_unit(request.user, campaign, kind, code) if kind else None
+    form = LedgerFilterForm(request.GET, campaign=campaign)
+    targets = form.apply(ledger_targets(request.user, campaign, unit))
+    return campaign, unit, form, targets
+
+
+@require_GET
+@login_required
+def home(request):
+    campaign = current_campaign(request)
+    targets = ledger_targets(request.user, campaign)
+    units = OrgUnit.objects.filter(units_visible_q(request.user), campaign=campaign)
+    counts = {
+        kind: units.filter(kind=unit_kind).order_by("sort", "code")
+        for kind, unit_kind in (("street", OrgUnit.Kind.STREET), ("system", OrgUnit.Kind.SYSTEM))
+    }
+    return render(request, "ledger/home.html", {
+        "campaign": campaign, "total": targets.count(), "streets": counts["street"],
+        "systems": counts["system"], "own_units": units.filter(kind=OrgUnit.Kind.RIGHTS_UNIT)[:50],
+    })
+
+
+@require_GET
+@login_required
+def ledger_list(request, kind=None, code=None):
+    campaign, unit, form, targets = _ledger(request, kind, code)
+    targets = targets.select_related("target_type", "street", "system", "responsible_unit")
+    page = Paginator(targets, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"campaign": campaign, "unit": unit, "kind": kind, "form": form, "page": page,
+               "query": query.urlencode(), "can_edit": can_edit(request.user)}
+    template = "ledger/ledger.html#results" if request.htmx else "ledger/ledger.html"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def ledger_export(request, kind=None, code=None):
+    campaign, unit, _form, targets = _ledger(request, kind, code)
+    as_of = _parse_day(request.GET.get("as_of"))
+    out = io.BytesIO()
+    export_ledger(out, campaign=campaign, queryset=targets, unit=unit, as_of=as_of)
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=export_filename(campaign, unit, as_of))
+
+
+def _parse_day(text):
+    if not text:
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise Http404("bad date") from None
+
+
+@require_GET
+@login_required
+def reconcile(request):
+    campaign = current_campaign(request)
+    context = reconciliation(request.user, campaign)
+    context.update(campaign=campaign, whole=sees_whole_campaign(request.user, campaign))
+    return render(request, "ledger/reconcile.html", context)
+
+
+@require_GET
+@login_required
+def target_detail(request, pk):
+    campaign = current_campaign(request)
+    target = get_object_or_404(
+        ledger_targets(request.user, campaign).select_related("target_type", "street", "system",
+                                                              "responsible_unit"), pk=pk)
+    entries = ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, object_id=str(target.pk)).order_by("-id")
+    labels = {name: str(column.header) for name, column in BY_FIELD.items()}
+    history = [(entry, [(labels.get(f, f), before, after) for f, before, after in entry.changed_fields()])
+               for entry in entries[:200]]
+    return render(request, "ledger/target.html", {"campaign": campaign, "target": target, "history": history})
+
+
+@login_required
+def import_upload(request):
+    campaign = current_campaign(request)
+    if not can_edit(request.user):
+        raise Http404("no import")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = ImportUpload.objects.create(
+            campaign=campaign, user=request.user, filename=form.cleaned_data["file"].name,
+            data=form.cleaned_data["data"])
+        report = import_prepare(campaign=campaign, user=request.user, data=bytes(upload.data),
+                                filename=upload.filename)
+        return render(request, "ledger/import.html#report", {"report": report, "upload": upload})
+    template = "ledger/import.html#form" if request.htmx else "ledger/import.html"
+    return render(request, template, {"campaign": campaign, "form": form})
+
+
+@require_POST
+@login_required
+def import_apply(request, upload_id):
+    upload = get_object_or_404(ImportUpload, pk=upload_id, user=request.user, applied_at=None)
+    try:
+        report = target_import(campaign=upload.campaign, user=request.user, data=bytes(upload.data),
+                               filename=upload.filename, reason=request.POST.get("reason", ""))
+    except ImportRejected as exc:
+        return render(request, "ledger/import.html#report", {"report": exc.report, "upload": upload})
+    ImportUpload.objects.filter(pk=upload.pk).update(applied_at=timezone.now())
+    messages.success(request, _("Import applied: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
+                     % {"new": len(report.new), "changed": len(report.changed), "unchanged": report.unchanged})
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("ledger:list"))
+    return redirect("ledger:list")
+
+
+@require_POST
+@login_required
+def choose_campaign(request):
+    campaign_id = request.POST.get("campaign")
+    if not campaign_id or not campaign_id.isdigit():
+        return HttpResponseBadRequest()
+    request.session["campaign_id"] = int(campaign_id)
+    return redirect("home")
+

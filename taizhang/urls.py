@@ -1,0 +1,13 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from taizhang.ledger import views as ledger_views
+
+urlpatterns = [
+    path("", ledger_views.home, name="home"),
+    path("campaign/", ledger_views.choose_campaign, name="choose_campaign"),
+    path("ledger/", include("taizhang.ledger.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,85 @@
+"""Shared fixtures: the built-in preset, a small ledger, and one persona per role.
+
+Personas (the healthchecks way): Alice works in 古城's sub-command, Bob in 鲁谷's;
+Carol keeps the ledger in the HQ office; Dan is a rights unit in 古城; Erin is a
+liaison leader for 古城; Lee leads the command; Gina sits in a working group;
+Jin does discipline inspection; Olive has an account and no role at all.
+"""
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from taizhang.accounts.models import Membership
+from taizhang.campaigns.models import OrgUnit
+from taizhang.campaigns.presets import preset_load
+from taizhang.ledger.services import target_create
+
+PRESET = Path(__file__).resolve().parent.parent / "presets" / "shijingshan-2015.toml"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def campaign(db):
+    campaign, _created = preset_load(text=PRESET.read_text(encoding="utf-8"), source=PRESET.name)
+    return campaign
+
+
+@pytest.fixture
+def units(campaign):
+    """Org units by code, plus two rights units (one in each system we use)."""
+    by_code = {u.code: u for u in OrgUnit.objects.filter(campaign=campaign)}
+    by_code["U-GC"] = OrgUnit.objects.create(
+        campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT, code="U-GC", name="古城杨庄股份经济合作社",
+        parent=by_code["JT"])
+    by_code["U-LG"] = OrgUnit.objects.create(
+        campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT, code="U-LG", name="北京鲁谷物流有限公司",
+        parent=by_code["GZ"])
+    return by_code
+
+
+def make_target(units, code, street, system, unit=None, **fields):
+    campaign = units[street].campaign
+    defaults = {
+        "name": "%s大院" % code, "target_type": campaign.target_types.get(code="compound"),
+        "community": "杨庄社区", "address": "北京市石景山区杨庄路1号", "land_area": Decimal("1200.00"),
+        "rented_floor_area": Decimal("800.00"), "resident_population": 120, "business_count": 8,
+        "registered_on": datetime.date(2015, 11, 20),
+    }
+    defaults.update(fields)
+    return target_create(actor=None, campaign=campaign, code=code, street=units[street],
+                         system=units[system], responsible_unit=units.get(unit) if unit else None,
+                         **defaults)
+
+
+@pytest.fixture
+def targets(units):
+    """Three in 古城 (two of Dan's unit), two in 鲁谷."""
+    return {
+        "GC-0001": make_target(units, "GC-0001", "GC", "JT", "U-GC"),
+        "GC-0002": make_target(units, "GC-0002", "GC", "JT", "U-GC", name="=HYPERLINK(\"http://x\")"),
+        "GC-0003": make_target(units, "GC-0003", "GC", "SG"),
+        "LG-0001": make_target(units, "LG-0001", "LG", "GZ", "U-LG"),
+        "LG-0002": make_target(units, "LG-0002", "LG", "ZF"),
+    }
+
+
+def _persona(username, units, unit_code, role):
+    user = get_user_model().objects.create_user(username, password=PASSWORD)
+    if unit_code:
+        Membership.objects.create(user=user, unit=units[unit_code], role=role)
+    return user
+
+
+@pytest.fixture
+def personas(units):
+    Role = Membership.Role
+    table = {
+        "alice": ("GC", Role.STREET), "bob": ("LG", Role.STREET), "carol": ("OFFICE", Role.OFFICE),
+        "dan": ("U-GC", Role.UNIT), "erin": ("GC", Role.LIAISON), "lee": ("HQ", Role.LEADER),
+        "gina": ("G08", Role.GROUP), "jin": ("G11", Role.DISCIPLINE), "olive": (None, None),
+    }
+    return {name: _persona(name, units, code, role) for name, (code, role) in table.items()}

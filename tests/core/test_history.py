@@ -1,0 +1,64 @@
+"""The change log: every write recorded, the chain provable, tampering named."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from taizhang.core.models import ChainHead, ChangeLogEntry
+from taizhang.ledger.services import LedgerError, target_update
+
+
+def test_every_create_is_logged_with_a_full_snapshot(targets):
+    entry = ChangeLogEntry.objects.get(object_type="ledger.target", object_id=str(targets["GC-0001"].pk))
+    assert entry.action == "create"
+    assert entry.before is None
+    assert entry.after["street"] == "古城街道"
+    assert entry.after["land_area"] == "1200.00"
+
+
+def test_update_logs_who_before_after_and_why(targets, personas):
+    target = targets["GC-0001"]
+    target_update(target=target, actor=personas["alice"], changes={"resident_population": 90},
+                  reason="核查后更正")
+    entry = ChangeLogEntry.objects.filter(object_id=str(target.pk)).last()
+    assert entry.action == "update"
+    assert entry.actor == personas["alice"]
+    assert entry.reason == "核查后更正"
+    assert entry.changed_fields() == [("resident_population", 120, 90), ("version", 1, 2)]
+
+
+def test_update_with_stale_version_is_refused_and_changes_nothing(targets, personas):
+    target = targets["GC-0001"]
+    count = ChangeLogEntry.objects.count()
+    with pytest.raises(LedgerError):
+        target_update(target=target, actor=personas["alice"], changes={"resident_population": 1},
+                      expected_version=7)
+    target.refresh_from_db()
+    assert target.resident_population == 120
+    assert target.version == 1
+    assert ChangeLogEntry.objects.count() == count
+
+
+def test_verify_history_passes_on_an_untouched_chain(targets, capsys):
+    call_command("verify_history")
+    assert "chain unbroken" in capsys.readouterr().out
+
+
+def test_verify_history_names_an_entry_altered_by_hand(targets):
+    victim = ChangeLogEntry.objects.filter(object_type="ledger.target").order_by("id")[2]
+    ChangeLogEntry.objects.filter(pk=victim.pk).update(after={**victim.after, "resident_population": 1})
+    with pytest.raises(CommandError, match="entry #%d was altered" % victim.pk):
+        call_command("verify_history")
+
+
+def test_verify_history_names_the_entry_after_a_deleted_one(targets):
+    entries = list(ChangeLogEntry.objects.order_by("id"))
+    ChangeLogEntry.objects.filter(pk=entries[1].pk).delete()
+    with pytest.raises(CommandError, match="broken at entry #%d" % entries[2].pk):
+        call_command("verify_history")
+
+
+def test_verify_history_notices_the_last_entries_removed(targets):
+    last = ChangeLogEntry.objects.order_by("id").last()
+    ChangeLogEntry.objects.filter(pk=last.pk).delete()
+    with pytest.raises(CommandError, match="after #%d were removed" % ChainHead.objects.get().last_id):
+        call_command("verify_history")
