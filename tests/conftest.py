@@ -22,6 +22,12 @@ PRESET = Path(__file__).resolve().parent.parent / "presets" / "shijingshan-2015.
 PASSWORD = "correct horse battery"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The production hasher is slow by design; nine personas per test would take seconds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def campaign(db):
     campaign, _created = preset_load(text=PRESET.read_text(encoding="utf-8"), source=PRESET.name)
@@ -83,3 +89,36 @@ def personas(units):
         "gina": ("G08", Role.GROUP), "jin": ("G11", Role.DISCIPLINE), "olive": (None, None),
     }
     return {name: _persona(name, units, code, role) for name, (code, role) in table.items()}
+
+
+HEADER = ["编号", "名称", "类型", "所属街道", "社区", "所属系统", "责任单位", "占地面积", "居住人口", "登记日期"]
+
+
+def make_xlsx(rows, *, header=HEADER, title="古城街道整治对象台账", sheet="台账", extra_sheets=()):
+    """An .xlsx as an office would send it: a merged title row above the header."""
+    import io
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False})
+    for name in extra_sheets:
+        workbook.add_worksheet(name).write(0, 0, "封面")
+    ws = workbook.add_worksheet(sheet)
+    ws.merge_range(0, 0, 0, len(header) - 1, title)
+    ws.write_row(1, 0, header)
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row):
+            if value is not None:
+                ws.write(r, c, value)
+    workbook.close()
+    return out.getvalue()
+
+
+def gc_row(code="GC-0101", **overrides):
+    """A valid new-target row for HEADER."""
+    row = {"编号": code, "名称": "杨庄东大院", "类型": "大院", "所属街道": "古城", "社区": "杨庄社区",
+           "所属系统": "集体", "责任单位": "古城杨庄股份经济合作社", "占地面积": "1,200㎡",
+           "居住人口": "约300人", "登记日期": "2015年11月20日"}
+    row.update(overrides)
+    return [row[h] for h in HEADER]

@@ -1,0 +1,44 @@
+"""The demo ledger: the speech's 528 targets, exactly and deterministically."""
+
+from django.core.management import call_command
+from django.db.models import Count
+
+from taizhang.campaigns.models import OrgUnit
+from taizhang.ledger.demo import apportion, demo_load
+from taizhang.ledger.models import Target
+
+
+def _by(field):
+    return dict(Target.objects.values_list(field).annotate(n=Count("pk")))
+
+
+def test_demo_generates_the_528_targets_of_the_speech(campaign):
+    assert demo_load(campaign=campaign) == 528
+    systems = dict(Target.objects.values_list("system__name").annotate(n=Count("pk")))
+    assert systems == {"集体经济系统": 334, "国资系统": 67, "首钢系统": 42, "政府部门和社会单位": 85}
+    assert len(_by("street")) == 9
+    assert len(_by("target_type")) == 3
+    assert sum(_by("street").values()) == 528
+    assert not Target.objects.filter(responsible_unit__isnull=True).exists()
+    assert Target.objects.values("code").distinct().count() == 528
+
+
+def test_demo_is_deterministic_for_a_seed(campaign):
+    demo_load(campaign=campaign, seed=7)
+    first = list(Target.objects.order_by("code").values_list("code", "name", "address", "resident_population"))
+    Target.objects.all().delete()
+    OrgUnit.objects.filter(kind=OrgUnit.Kind.RIGHTS_UNIT).delete()
+    demo_load(campaign=campaign, seed=7)
+    again = list(Target.objects.order_by("code").values_list("code", "name", "address", "resident_population"))
+    assert first == again
+
+
+def test_demo_with_more_targets_keeps_the_shares(campaign):
+    call_command("demo", targets=5280, verbosity=0)
+    systems = dict(Target.objects.values_list("system__code").annotate(n=Count("pk")))
+    assert systems == {"JT": 3340, "GZ": 670, "SG": 420, "ZF": 850}
+
+
+def test_apportion_sums_exactly():
+    assert apportion(10, [1, 1, 1]) == [4, 3, 3]
+    assert sum(apportion(528, [3, 1.5, 2, 3, 1, 1, 2, 1.5, 3])) == 528
