@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,8 +16,8 @@ class ImportForm(forms.Form):
         limit = settings.TAIZHANG_IMPORT_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                _("The file is %(size)s MB; the limit is %(limit)s MB."),
-                params={"size": round(upload.size / 1048576, 1), "limit": round(limit / 1048576, 1)},
+                _("The file is %(size)s; the limit is %(limit)s."),
+                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
                 code="too_large")
         if upload.size == 0:
             raise forms.ValidationError(_("The file is empty."), code="empty")

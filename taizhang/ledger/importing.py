@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -211,10 +212,8 @@ def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, shee
     """Check a file against the ledger and report what applying it would do; writes nothing."""
     report = ImportReport(filename=filename)
     if len(data) > settings.TAIZHANG_IMPORT_MAX_BYTES:
-        report.problems.append(Problem(None, "", "", _(
-            "The file is %(size)s MB; the limit is %(limit)s MB.") % {
-            "size": round(len(data) / 1048576, 1),
-            "limit": round(settings.TAIZHANG_IMPORT_MAX_BYTES / 1048576, 1)}))
+        report.problems.append(Problem(None, "", "", _("The file is %(size)s; the limit is %(limit)s.") % {
+            "size": filesizeformat(len(data)), "limit": filesizeformat(settings.TAIZHANG_IMPORT_MAX_BYTES)}))
         return report
     required = [c.field for c in COLUMNS if c.required]
     lookup = header_lookup()

@@ -80,6 +80,9 @@ class LedgerFilterForm(forms.Form):
         self.fields["street"].queryset = units.filter(kind=OrgUnit.Kind.STREET)
         self.fields["system"].queryset = units.filter(kind=OrgUnit.Kind.SYSTEM)
         self.fields["target_type"].queryset = campaign.target_types.all()
+        # Options listed once for the template: walking a ModelChoiceField counts and queries each time.
+        self.options = {name: [("", ""), *((o.pk, str(o)) for o in self.fields[name].queryset)]
+                        for name in ("street", "system", "target_type")}
 
     def apply(self, qs):
         if not self.is_valid():

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from taizhang.accounts.scoping import can_edit, sees_whole_campaign, units_visible_q
+from taizhang.accounts.scoping import campaigns_for, can_edit, sees_whole_campaign, units_visible_q
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.models import ChangeLogEntry
 
@@ -41,6 +41,8 @@ def _ledger(request, kind, code):
 @require_GET
 @login_required
 def home(request):
+    if not campaigns_for(request.user).exists():
+        return render(request, "ledger/no_role.html", status=403)
     campaign = current_campaign(request)
     targets = ledger_targets(request.user, campaign)
     units = OrgUnit.objects.filter(units_visible_q(request.user), campaign=campaign)

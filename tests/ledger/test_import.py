@@ -1,4 +1,7 @@
-"""Importing a ledger from Excel/CSV: dry run, all-or-nothing apply, every bad input refused."""
+"""Importing a ledger from Excel/CSV: dry run, all-or-nothing apply, every bad input refused.
+
+Messages are checked in Chinese, the language users get by default.
+"""
 
 import datetime
 import io
@@ -59,7 +62,7 @@ def test_dry_run_reports_new_changed_unchanged_field_by_field(targets, personas,
     before = _state()
     report = _prepare(campaign, personas["alice"], make_xlsx(rows))
     assert [r.code for r in report.new] == ["GC-0150"]
-    assert [(r.code, r.diffs) for r in report.changed] == [("GC-0001", [("Resident population", 120, 150)])]
+    assert [(r.code, r.diffs) for r in report.changed] == [("GC-0001", [("居住人口", 120, 150)])]
     assert report.unchanged == 1
     assert _state() == before
 
@@ -79,7 +82,7 @@ def test_a_row_changed_since_the_export_is_a_conflict_not_overwritten(targets, p
     target_update(target=targets["GC-0001"], actor=personas["carol"], changes={"business_count": 9})
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
     header, row = workbook[1], list(workbook[2])
-    row[header.index("Resident population")] = 999
+    row[header.index("居住人口")] = 999
     edited = make_xlsx([row], header=header)
     before = _state()
     with pytest.raises(ImportRejected) as rejected:
@@ -96,7 +99,7 @@ def test_one_bad_row_rejects_the_whole_file(targets, personas, campaign):
         _apply(campaign, personas["alice"], data)
     problem = rejected.value.report.problems[0]
     assert (problem.row, problem.value) == (4, "很多")
-    assert "Resident population" in problem.column or "居住人口" in problem.column
+    assert problem.column == "居住人口"
     assert _state() == before
 
 
@@ -131,10 +134,10 @@ def test_the_same_code_twice_in_one_file(targets, personas, campaign):
 
 
 @pytest.mark.parametrize(("data", "filename", "needle"), [
-    (b"", "x.xlsx", "empty"),
-    (b"\x89PNG\r\n\x1a\n" + b"\0" * 200, "photo.xlsx", "not a readable"),
-    (make_xlsx([gc_row()])[:900], "cut.xlsx", "not a readable"),
-    (make_xlsx([gc_row()], header=["甲", "乙", "丙", "丁"]), "x.xlsx", "No header row"),
+    (b"", "x.xlsx", "文件为空"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 200, "photo.xlsx", "无法读取"),
+    (make_xlsx([gc_row()])[:900], "cut.xlsx", "无法读取"),
+    (make_xlsx([gc_row()], header=["甲", "乙", "丙", "丁"]), "x.xlsx", "未找到表头"),
 ])
 def test_unreadable_files_get_a_clear_message(targets, personas, campaign, data, filename, needle):
     problems = _one_problem(campaign, personas["alice"], data, filename)
@@ -145,7 +148,7 @@ def test_missing_required_column(targets, personas, campaign):
     header = [h for h in HEADER if h != "所属系统"]
     row = [v for h, v in zip(HEADER, gc_row(), strict=True) if h != "所属系统"]
     problems = _one_problem(campaign, personas["alice"], make_xlsx([row], header=header))
-    assert "Required column missing" in problems[0].message
+    assert "缺少必需的列：所属系统" in problems[0].message
 
 
 def test_wrong_sheet_named_on_the_command_line(targets, campaign, tmp_path):
@@ -164,14 +167,14 @@ def test_table_found_on_a_later_sheet_under_a_cover_page(targets, personas, camp
 def test_file_over_the_size_cap(targets, personas, campaign, settings):
     settings.TAIZHANG_IMPORT_MAX_BYTES = 1000
     problems = _one_problem(campaign, personas["alice"], make_xlsx([gc_row()]))
-    assert "limit" in problems[0].message
+    assert "1000\xa0字节" in problems[0].message
 
 
 def test_file_over_the_row_cap(targets, personas, campaign, settings):
     settings.TAIZHANG_IMPORT_MAX_ROWS = 2
     rows = [gc_row("GC-01%02d" % i) for i in range(3)]
     problems = _one_problem(campaign, personas["alice"], make_xlsx(rows))
-    assert "more than 2 rows" in problems[0].message
+    assert "超过 2 行" in problems[0].message
 
 
 def test_total_rows_and_unknown_columns(targets, personas, campaign):
