@@ -78,6 +78,8 @@ class ImportReport:
     conflicts: list[RowResult] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     new_units: list[str] = field(default_factory=list)
+    # code -> version of every target this file would change, as the dry run saw it.
+    seen_versions: dict[str, int] = field(default_factory=dict)
     applied: bool = False
     # (existing target or None, {field: value}) per row to write; not shown to users.
     _writes: list = field(default_factory=list, repr=False)
@@ -208,8 +210,13 @@ def _conflict_note(target: Target, version) -> str:
 
 
 def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
-                   progress: Callable[[int, int], None] | None = None, lock: bool = False) -> ImportReport:
-    """Check a file against the ledger and report what applying it would do; writes nothing."""
+                   progress: Callable[[int, int], None] | None = None, lock: bool = False,
+                   seen_versions: dict[str, int] | None = None) -> ImportReport:
+    """Check a file against the ledger and report what applying it would do; writes nothing.
+
+    `seen_versions` (from an earlier dry run) makes a target changed since then a conflict,
+    as a version column in the file does.
+    """
     report = ImportReport(filename=filename)
     if len(data) > settings.TAIZHANG_IMPORT_MAX_BYTES:
         report.problems.append(Problem(None, "", "", _("The file is %(size)s; the limit is %(limit)s.") % {
@@ -229,7 +236,7 @@ def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, shee
     report.sheet, report.rows_read = table.sheet_name, len(table.rows)
     report.unknown_columns = table.unknown_columns
     parsed = _parse_rows(table, _Labels(campaign), report, progress)
-    _plan_writes(campaign, user, parsed, report, lock=lock)
+    _plan_writes(campaign, user, parsed, report, lock=lock, seen_versions=seen_versions or {})
     return report
 
 
@@ -268,7 +275,7 @@ def _parse_rows(table, labels, report, progress) -> list[tuple[int, dict]]:
     return parsed
 
 
-def _plan_writes(campaign, user, parsed, report, *, lock: bool) -> None:
+def _plan_writes(campaign, user, parsed, report, *, lock: bool, seen_versions: dict) -> None:
     existing = _existing_targets(campaign, (v["code"] for _r, v in parsed), lock=lock)
     editable_pks = set()
     ids = [t.pk for t in existing.values()]
@@ -291,13 +298,16 @@ def _plan_writes(campaign, user, parsed, report, *, lock: bool) -> None:
         unit = values.get("responsible_unit")
         if isinstance(unit, str):
             new_units.setdefault(unit, values.get("system") or (target.system if target else None))
-        _plan_row(row_number, values, target, report)
+        _plan_row(row_number, values, target, report, seen_versions)
     report.new_units = sorted(new_units)
     report._new_units = new_units
 
 
-def _plan_row(row_number: int, values: dict, target: Target | None, report: ImportReport) -> None:
+def _plan_row(row_number: int, values: dict, target: Target | None, report: ImportReport,
+              seen_versions: dict) -> None:
     version = values.pop("version", None)
+    if version is None and target is not None:
+        version = seen_versions.get(target.code)
     if target is None:
         report.new.append(RowResult(row_number, values["code"], "new"))
         report._writes.append((None, values))
@@ -317,15 +327,16 @@ def _plan_row(row_number: int, values: dict, target: Target | None, report: Impo
                                           _conflict_note(target, version)))
     else:
         report.changed.append(RowResult(row_number, target.code, "changed", diffs))
+        report.seen_versions[target.code] = target.version
         report._writes.append((target, values))
 
 
 @transaction.atomic
 def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
-                  reason: str = "", progress=None) -> ImportReport:
+                  reason: str = "", progress=None, seen_versions: dict[str, int] | None = None) -> ImportReport:
     """Apply a file: every row or none. Raises ImportRejected with the report on any problem."""
     report = import_prepare(campaign=campaign, user=user, data=data, filename=filename, sheet=sheet,
-                            progress=progress, lock=True)
+                            progress=progress, lock=True, seen_versions=seen_versions)
     if not report.ok:
         raise ImportRejected(report)
     units, changes = _create_units(campaign, report)

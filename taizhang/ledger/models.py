@@ -112,6 +112,8 @@ class ImportUpload(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(_("file name"), max_length=255)
     data = models.BinaryField()
+    # code -> version of each target the dry run showed as changed.
+    seen_versions = models.JSONField(default=dict)
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
 

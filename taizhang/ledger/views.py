@@ -119,15 +119,19 @@ def import_upload(request):
     if not can_edit(request.user):
         raise Http404("no import")
     form = ImportForm(request.POST or None, request.FILES or None)
+    context = {"campaign": campaign, "form": form}
     if request.method == "POST" and form.is_valid():
-        upload = ImportUpload.objects.create(
-            campaign=campaign, user=request.user, filename=form.cleaned_data["file"].name,
-            data=form.cleaned_data["data"])
-        report = import_prepare(campaign=campaign, user=request.user, data=bytes(upload.data),
-                                filename=upload.filename)
-        return render(request, "ledger/import.html#report", {"report": report, "upload": upload})
-    template = "ledger/import.html#form" if request.htmx else "ledger/import.html"
-    return render(request, template, {"campaign": campaign, "form": form})
+        data = form.cleaned_data["data"]
+        report = import_prepare(campaign=campaign, user=request.user, data=data,
+                                filename=form.cleaned_data["file"].name)
+        # Versions seen now: applying later refuses rows someone changed in between.
+        context["upload"] = ImportUpload.objects.create(
+            campaign=campaign, user=request.user, filename=form.cleaned_data["file"].name, data=data,
+            seen_versions=report.seen_versions)
+        context["report"] = report
+    if request.method == "POST" and request.htmx:
+        return render(request, "ledger/import.html#report", context)
+    return render(request, "ledger/import.html", context)
 
 
 @require_POST
@@ -136,7 +140,8 @@ def import_apply(request, upload_id):
     upload = get_object_or_404(ImportUpload, pk=upload_id, user=request.user, applied_at=None)
     try:
         report = target_import(campaign=upload.campaign, user=request.user, data=bytes(upload.data),
-                               filename=upload.filename, reason=request.POST.get("reason", ""))
+                               filename=upload.filename, reason=request.POST.get("reason", ""),
+                               seen_versions=upload.seen_versions)
     except ImportRejected as exc:
         return render(request, "ledger/import.html#report", {"report": exc.report, "upload": upload})
     ImportUpload.objects.filter(pk=upload.pk).update(applied_at=timezone.now())
