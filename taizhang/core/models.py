@@ -40,9 +40,12 @@ class ChangeLogEntry(models.Model):
         return "#%s %s %s" % (self.pk, self.action, self.object_repr)
 
     def changed_fields(self) -> list[tuple[str, object, object]]:
-        """(field, before, after) for every field whose value differs."""
+        """(field, before, after) for every field whose value differs, by field name.
+
+        Sorted because PostgreSQL's jsonb does not keep the order keys were written in.
+        """
         before, after = self.before or {}, self.after or {}
-        keys = list(after) + [k for k in before if k not in after]
+        keys = sorted(set(before) | set(after))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
 
 

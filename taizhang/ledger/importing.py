@@ -194,7 +194,7 @@ def _existing_targets(campaign, codes, *, lock: bool) -> dict[str, Target]:
         qs = Target.objects.filter(campaign=campaign, code__in=codes[start:start + LOOKUP_CHUNK])
         qs = qs.select_related("target_type", "street", "system", "responsible_unit")
         if lock:
-            qs = qs.select_for_update()
+            qs = qs.select_for_update(of=("self",))
         existing.update((t.code, t) for t in qs)
     return existing
 

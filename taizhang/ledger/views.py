@@ -107,8 +107,9 @@ def target_detail(request, pk):
         ledger_targets(request.user, campaign).select_related("target_type", "street", "system",
                                                               "responsible_unit"), pk=pk)
     entries = ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, object_id=str(target.pk)).order_by("-id")
-    labels = {name: str(column.header) for name, column in BY_FIELD.items()}
-    history = [(entry, [(labels.get(f, f), before, after) for f, before, after in entry.changed_fields()])
+    order = {name: i for i, name in enumerate(BY_FIELD)}
+    history = [(entry, [(str(BY_FIELD[f].header) if f in BY_FIELD else f, before, after)
+                        for f, before, after in sorted(entry.changed_fields(), key=lambda d: order.get(d[0], 99))])
                for entry in entries[:200]]
     return render(request, "ledger/target.html", {"campaign": campaign, "target": target, "history": history})
 
