@@ -74,23 +74,27 @@ class DemoBuilder:
 
     def build(self, total: int | None) -> tuple[list[Target], list[OrgUnit]]:
         rng = self.rng
-        street_weights = [3 if s.code in self.priority_streets else rng.choice((1, 1.5, 2))
+        street_weights = [rng.uniform(2.5, 3.5) if s.code in self.priority_streets else rng.uniform(0.8, 2.2)
                           for s in self.streets]
         centres = {s.pk: (rng.uniform(*LON), rng.uniform(*LAT)) for s in self.streets}
         communities = {s.pk: [_place(rng)[:2] + "社区" for _i in range(rng.randint(4, 8))]
                        for s in self.streets}
-        units, by_key = [], {}
-        targets, seq = [], {s.pk: 0 for s in self.streets}
+        slots = []
         for system, count in zip(self.systems, self.system_counts(total), strict=True):
             per_street = apportion(count, street_weights)
             for street, n in zip(self.streets, per_street, strict=True):
                 type_counts = apportion(n, list(TYPE_WEIGHTS[: len(self.types)]) or [1])
                 for target_type, m in zip(self.types, type_counts, strict=False):
-                    for _i in range(m):
-                        unit = self._unit(system, street, units, by_key)
-                        seq[street.pk] += 1
-                        targets.append(self._target(system, street, target_type, unit, seq[street.pk],
-                                                    centres[street.pk], communities[street.pk]))
+                    slots += [(system, street, target_type)] * m
+        # Codes are numbered per street in survey order, not grouped by system and type.
+        rng.shuffle(slots)
+        units, by_key = [], {}
+        targets, seq = [], {s.pk: 0 for s in self.streets}
+        for system, street, target_type in slots:
+            unit = self._unit(system, street, units, by_key)
+            seq[street.pk] += 1
+            targets.append(self._target(system, street, target_type, unit, seq[street.pk],
+                                        centres[street.pk], communities[street.pk]))
         return targets, units
 
     def _unit(self, system, street, units, by_key) -> OrgUnit:
@@ -157,7 +161,7 @@ def demo_load(*, campaign: Campaign, seed: int = 2015, total: int | None = None)
         raise ValueError("campaign %s already has targets" % campaign.slug)
     targets, units = DemoBuilder(campaign, seed).build(total)
     OrgUnit.objects.bulk_create(units, batch_size=500)
-    targets_bulk_save(creates=targets, updates=[], fields=[], actor=None, reason="demo data")
+    targets_bulk_save(creates=targets, updates=[], fields=[], actor=None, reason="演示数据")
     return len(targets)
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.ledger_list, name="list"),
     path("export.xlsx", views.ledger_export, name="export"),
     path("reconcile/", views.reconcile, name="reconcile"),
+    path("units/", views.unit_index, name="units"),
     path("import/", views.import_upload, name="import"),
     path("import/<uuid:upload_id>/apply/", views.import_apply, name="import_apply"),
     path("targets/<int:pk>/", views.target_detail, name="target"),

@@ -6,6 +6,7 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -52,7 +53,7 @@ def home(request):
     }
     return render(request, "ledger/home.html", {
         "campaign": campaign, "total": targets.count(), "streets": counts["street"],
-        "systems": counts["system"], "own_units": units.filter(kind=OrgUnit.Kind.RIGHTS_UNIT)[:50],
+        "systems": counts["system"], "has_units": units.filter(kind=OrgUnit.Kind.RIGHTS_UNIT).exists(),
     })
 
 
@@ -64,8 +65,9 @@ def ledger_list(request, kind=None, code=None):
     page = Paginator(targets, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    export_url = reverse("ledger:classified_export", args=[kind, code]) if unit else reverse("ledger:export")
     context = {"campaign": campaign, "unit": unit, "kind": kind, "form": form, "page": page,
-               "query": query.urlencode(), "can_edit": can_edit(request.user)}
+               "query": query.urlencode(), "can_edit": can_edit(request.user), "export_url": export_url}
     template = "ledger/ledger.html#results" if request.htmx else "ledger/ledger.html"
     return render(request, template, context)
 
@@ -88,6 +90,19 @@ def _parse_day(text):
         return datetime.date.fromisoformat(text)
     except ValueError:
         raise Http404("bad date") from None
+
+
+@require_GET
+@login_required
+def unit_index(request):
+    """Every unit's own ledger (每个单位一本账) the user may open, with its target count."""
+    campaign = current_campaign(request)
+    targets = ledger_targets(request.user, campaign)
+    units = (OrgUnit.objects.filter(units_visible_q(request.user), campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT)
+             .select_related("parent")
+             .annotate(n=Count("unit_targets", filter=Q(unit_targets__in=targets)))
+             .order_by("parent__sort", "name"))
+    return render(request, "ledger/units.html", {"campaign": campaign, "units": units})
 
 
 @require_GET

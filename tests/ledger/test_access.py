@@ -21,7 +21,7 @@ def _get(client, user, url, **params):
 
 
 @pytest.mark.parametrize("url", [
-    "/", "/ledger/", "/ledger/export.xlsx", "/ledger/reconcile/", "/ledger/import/",
+    "/", "/ledger/", "/ledger/export.xlsx", "/ledger/reconcile/", "/ledger/import/", "/ledger/units/",
     "/ledger/street/GC/", "/ledger/street/GC/export.xlsx", "/ledger/targets/1/",
 ])
 def test_anonymous_is_sent_to_login(client, targets, url):
@@ -99,3 +99,13 @@ def test_user_without_a_role_sees_no_campaign(client, targets, personas):
     assert _get(client, personas["olive"], "/").status_code == 403
     assert _get(client, personas["olive"], "/ledger/").status_code == 404
     assert _get(client, personas["olive"], "/ledger/export.xlsx").status_code == 404
+
+
+@pytest.mark.parametrize(("persona", "expected"), [
+    ("carol", {"古城杨庄股份经济合作社": 2, "北京鲁谷物流有限公司": 1}),
+    ("alice", {}),
+    ("dan", {"古城杨庄股份经济合作社": 2}),
+])
+def test_unit_index_lists_the_units_a_user_may_open(client, targets, personas, persona, expected):
+    response = _get(client, personas[persona], "/ledger/units/")
+    assert {u.name: u.n for u in response.context["units"]} == expected
