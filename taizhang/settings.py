@@ -1,6 +1,7 @@
 """Settings, read once from environment variables (TAIZHANG_*)."""
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -73,6 +74,8 @@ def _database(url):
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
         config["CONN_MAX_AGE"] = 0
+        # A file, not memory, so that tests can race real processes against one database.
+        config["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / ("taizhang-test-%d.sqlite3" % os.getpid()))}
     return config
 
 
