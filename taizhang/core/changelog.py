@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from .bulk import concrete_field_names, insert_rows
 from .context import current_request_id
 from .models import ChainHead, ChangeLogEntry
 
@@ -73,8 +74,8 @@ def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> 
         )
         entry.hash = prev = entry_hash(entry, prev)
         entries.append(entry)
-    created = ChangeLogEntry.objects.bulk_create(entries, batch_size=1000)
-    last_id = created[-1].pk or ChangeLogEntry.objects.only("id").get(hash=prev).pk
+    insert_rows(ChangeLogEntry, entries, concrete_field_names(ChangeLogEntry))
+    last_id = ChangeLogEntry.objects.filter(hash=prev).values_list("id", flat=True).get()
     ChainHead.objects.filter(pk=1).update(last_hash=prev, last_id=last_id)
     return len(entries)
 

@@ -161,7 +161,7 @@ def demo_load(*, campaign: Campaign, seed: int = 2015, total: int | None = None)
         raise ValueError("campaign %s already has targets" % campaign.slug)
     targets, units = DemoBuilder(campaign, seed).build(total)
     OrgUnit.objects.bulk_create(units, batch_size=500)
-    targets_bulk_save(creates=targets, updates=[], fields=[], actor=None, reason="演示数据")
+    targets_bulk_save(creates=targets, updates=[], actor=None, reason="演示数据")
     return len(targets)
 
 

