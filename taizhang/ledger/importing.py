@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -199,14 +200,21 @@ def _existing_targets(campaign, codes, *, lock: bool) -> dict[str, Target]:
     return existing
 
 
-def _conflict_note(target: Target, version) -> str:
-    last = (ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, object_id=str(target.pk))
-            .order_by("-id").first())
-    return _("Changed since your file was exported (your version %(theirs)s, now %(ours)s), "
-             "last by %(user)s at %(time)s; export again and redo this row.") % {
-        "theirs": version, "ours": target.version,
-        "user": (last.actor_name if last and last.actor_name else "-"),
-        "time": timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else "-"}
+def _explain_conflicts(report: ImportReport, conflicted: list[tuple[RowResult, Target, int]]) -> None:
+    """Say who changed each conflicting target last, and when: one query for all of them."""
+    ids = [str(target.pk) for _row, target, _v in conflicted]
+    latest = (ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, object_id__in=ids)
+              .values("object_id").annotate(last=Max("id")).values("last"))
+    last_by_id = {e.object_id: e for e in ChangeLogEntry.objects.filter(id__in=latest).only(
+        "object_id", "actor_name", "at")}
+    for row, target, version in conflicted:
+        last = last_by_id.get(str(target.pk))
+        row.note = _("Changed since your file was exported (your version %(theirs)s, now %(ours)s), "
+                     "last by %(user)s at %(time)s; export again and redo this row.") % {
+            "theirs": version, "ours": target.version,
+            "user": (last.actor_name if last and last.actor_name else "-"),
+            "time": timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else "-"}
+        report.conflicts.append(row)
 
 
 def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
@@ -283,7 +291,7 @@ def _plan_writes(campaign, user, parsed, report, *, lock: bool, seen_versions: d
         editable_pks.update(Target.objects.editable_by(user).filter(
             pk__in=ids[start:start + LOOKUP_CHUNK]).values_list("pk", flat=True))
     streets = editable_street_ids(user, campaign)
-    new_units = {}
+    new_units, conflicted = {}, []
     for row_number, values in parsed:
         target = existing.get(values["code"])
         street = values.get("street")
@@ -298,20 +306,24 @@ def _plan_writes(campaign, user, parsed, report, *, lock: bool, seen_versions: d
         unit = values.get("responsible_unit")
         if isinstance(unit, str):
             new_units.setdefault(unit, values.get("system") or (target.system if target else None))
-        _plan_row(row_number, values, target, report, seen_versions)
+        conflict = _plan_row(row_number, values, target, report, seen_versions)
+        if conflict:
+            conflicted.append(conflict)
+    _explain_conflicts(report, conflicted)
     report.new_units = sorted(new_units)
     report._new_units = new_units
 
 
 def _plan_row(row_number: int, values: dict, target: Target | None, report: ImportReport,
-              seen_versions: dict) -> None:
+              seen_versions: dict) -> tuple[RowResult, Target, int] | None:
+    """Record what this row would do; a conflict is returned for explaining, not recorded."""
     version = values.pop("version", None)
     if version is None and target is not None:
         version = seen_versions.get(target.code)
     if target is None:
         report.new.append(RowResult(row_number, values["code"], "new"))
         report._writes.append((None, values))
-        return
+        return None
     before = target_snapshot(target)
     diffs = []
     for name, value in values.items():
@@ -323,12 +335,12 @@ def _plan_row(row_number: int, values: dict, target: Target | None, report: Impo
     if not diffs:
         report.unchanged += 1
     elif version is not None and version != target.version:
-        report.conflicts.append(RowResult(row_number, target.code, "conflict", diffs,
-                                          _conflict_note(target, version)))
+        return RowResult(row_number, target.code, "conflict", diffs), target, version
     else:
         report.changed.append(RowResult(row_number, target.code, "changed", diffs))
         report.seen_versions[target.code] = target.version
         report._writes.append((target, values))
+    return None
 
 
 @transaction.atomic
