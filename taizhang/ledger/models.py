@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from taizhang.accounts.scoping import editable_q, visible_q
@@ -33,6 +34,15 @@ class Target(models.Model):
         CLOSED = "closed", _("closed")
         REBOUND = "rebound", _("rebound")
         ON_HOLD = "on_hold", _("on hold")
+
+    class Flag(models.TextChoices):
+        """Situations the priority rules look at (the speech's safety angle and major projects)."""
+
+        BLOCKS_MAJOR_PROJECT = "blocks_major_project", _("blocks a major project")
+        INSTABILITY = "instability", _("instability")
+        SAFETY_HAZARD = "safety_hazard", _("major safety hazard")
+        ENVIRONMENT = "environment", _("environmental mess")
+        PETITION_RISK = "petition_risk", _("petition flagged as a stability risk")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="targets")
     code = models.CharField(_("code"), max_length=32)
@@ -66,7 +76,15 @@ class Target(models.Model):
     priority_tags = models.CharField(_("priority tags"), max_length=300, blank=True)
     is_pilot = models.BooleanField(_("pilot"), default=False)
     registered_on = models.DateField(_("registered on"), null=True, blank=True)
+    flags = models.JSONField(_("situation flags"), default=list, blank=True)
+    # Derived from the preset's priority rules by ledger.priorities; stored to filter and sort.
+    priority_reasons = models.JSONField(_("priority reasons"), default=list, blank=True)
+    priority_rank = models.PositiveSmallIntegerField(_("priority"), default=0)
     state = models.CharField(_("state"), max_length=24, choices=State, default=State.REGISTERED)
+    # On hold: the state to return to, why, and when to look again.
+    held_from = models.CharField(_("held from"), max_length=24, choices=State, blank=True)
+    hold_reason = models.TextField(_("reason for hold"), blank=True)
+    hold_review_on = models.DateField(_("review hold on"), null=True, blank=True)
     # Bumped by every write; an import row carrying an older version is a conflict.
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -93,6 +111,7 @@ class Target(models.Model):
             models.Index(fields=["campaign", "system", "code"], name="target_system_idx"),
             models.Index(fields=["campaign", "responsible_unit", "code"], name="target_unit_idx"),
             models.Index(fields=["campaign", "state"], name="target_state_idx"),
+            models.Index(fields=["campaign", "-priority_rank", "code"], name="target_priority_idx"),
         ]
         verbose_name = _("target")
         verbose_name_plural = _("targets")
@@ -122,3 +141,23 @@ class ImportUpload(models.Model):
 
     def __str__(self):
         return self.filename
+
+
+class TransitionEvent(models.Model):
+    """One step of a target along the workflow: who moved it, when, from where to where, why."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(_("from"), max_length=24, choices=Target.State)
+    to_state = models.CharField(_("to"), max_length=24, choices=Target.State)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ["target", "at", "id"]
+        indexes = [models.Index(fields=["to_state", "at"], name="transition_to_state_idx")]
+        verbose_name = _("transition")
+
+    def __str__(self):
+        return "%s: %s → %s" % (self.target_id, self.from_state, self.to_state)
