@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "taizhang.campaigns",
     "taizhang.accounts",
     "taizhang.ledger",
+    "taizhang.remediation",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", ledger_views.home, name="home"),
     path("campaign/", ledger_views.choose_campaign, name="choose_campaign"),
     path("ledger/", include("taizhang.ledger.urls")),
+    path("work/", include("taizhang.remediation.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

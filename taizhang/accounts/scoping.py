@@ -122,3 +122,8 @@ def sees_whole_campaign(user, campaign) -> bool:
     if user.is_active and user.is_superuser:
         return True
     return any(m.role in CAMPAIGN_WIDE and m.unit.campaign_id == campaign.pk for m in _memberships(user))
+
+
+def acting_q(user, roles, prefix: str = "") -> Q:
+    """Filter over targets on which the user holds one of `roles` (for workflow steps)."""
+    return _scope(user, prefix, roles=set(roles))

@@ -1,0 +1,36 @@
+"""Forms of the remediation pages; built for a phone on site."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Tenant, Verification
+
+
+class VerificationForm(forms.ModelForm):
+    """What the joint verification found on site."""
+
+    class Meta:
+        model = Verification
+        fields = ["land_rights", "land_rights_holder", "rented_floor_area", "resident_population",
+                  "business_count", "hazards", "longitude", "latitude", "notes"]
+        widgets = {"hazards": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 2})}
+
+
+class TenantForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["name", "kind", "lease_ends_on", "people"]
+        widgets = {"lease_ends_on": forms.DateInput(attrs={"type": "date"})}
+
+
+TenantFormSet = forms.formset_factory(TenantForm, extra=3, max_num=200)
+
+
+class StepForm(forms.Form):
+    """A workflow step asked for from the target's page."""
+
+    to = forms.CharField(max_length=24)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
+    hold_reason = forms.CharField(label=_("Reason for hold"), required=False, max_length=500)
+    hold_review_on = forms.DateField(label=_("Review on"), required=False,
+                                     widget=forms.DateInput(attrs={"type": "date"}))

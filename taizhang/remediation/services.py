@@ -1,0 +1,129 @@
+"""Writes of the remediation work: verification and workflow steps, each with its change-log entry."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from taizhang.accounts.models import Membership
+from taizhang.core.changelog import Change, changelog_append
+from taizhang.ledger.models import Target
+from taizhang.ledger.services import target_update
+from taizhang.ledger.workflow import may_act, target_transition
+
+from .models import Tenant, Verification
+
+R = Membership.Role
+# Verified facts that, once both parties confirm, correct the ledger.
+LEDGER_FACTS = ("rented_floor_area", "resident_population", "business_count", "hazards", "longitude", "latitude")
+RECORDERS = {R.STREET, R.UNIT, R.OFFICE}
+STREET_SIDE = {R.STREET, R.OFFICE}
+HOLDER_SIDE = {R.UNIT}
+
+
+class RemediationError(ValueError):
+    """A remediation write that is refused; the message says why."""
+
+
+def _verification_change(verification: Verification, action: str, before, after) -> Change:
+    return Change("remediation.verification", str(verification.pk), str(verification.target), action,
+                  before, after)
+
+
+def _verification_data(verification: Verification) -> dict:
+    data = {f: getattr(verification, f) for f in ("land_rights", "land_rights_holder", "hazards", "notes")}
+    for f in ("rented_floor_area", "longitude", "latitude"):
+        value = getattr(verification, f)
+        data[f] = str(value) if value is not None else None
+    data["resident_population"] = verification.resident_population
+    data["business_count"] = verification.business_count
+    data["tenants"] = [{"name": t.name, "kind": t.kind, "people": t.people,
+                        "lease_ends_on": t.lease_ends_on.isoformat() if t.lease_ends_on else None}
+                       for t in verification.tenants.all()]
+    data["street_confirmed_by"] = verification.street_confirmed_by_id
+    data["holder_confirmed_by"] = verification.holder_confirmed_by_id
+    return data
+
+
+@transaction.atomic
+def verification_record(*, target: Target, actor, facts: dict, tenants: list[dict] = ()) -> Verification:
+    """Record what was found on site; it counts once the street and the rights holder confirm."""
+    if not may_act(actor, target, RECORDERS):
+        raise RemediationError(_("Your role may not record a verification for this target."))
+    verification = Verification(target=target, created_by=actor, **facts)
+    verification.full_clean()
+    verification.save()
+    for tenant in tenants:
+        row = Tenant(verification=verification, **tenant)
+        row.full_clean()
+        row.save()
+    changelog_append(changes=[_verification_change(verification, "create", None, _verification_data(verification))],
+                     actor=actor, reason=_("verification recorded"))
+    return verification
+
+
+@transaction.atomic
+def verification_confirm(*, verification: Verification, actor) -> Verification:
+    """One party signs off; when both have, the verified facts correct the ledger."""
+    target = verification.target
+    if may_act(actor, target, STREET_SIDE):
+        side = "street"
+    elif may_act(actor, target, HOLDER_SIDE):
+        side = "holder"
+    else:
+        raise RemediationError(_("Only the street sub-command or the rights holder confirms a verification."))
+    before = _verification_data(verification)
+    # Conditional: a second confirmation by the same side, even at the same moment, is refused.
+    updated = Verification.objects.filter(pk=verification.pk, **{side + "_confirmed_at__isnull": True}).update(
+        **{side + "_confirmed_by": actor, side + "_confirmed_at": timezone.now()})
+    if updated != 1:
+        raise RemediationError(_("This verification is already confirmed by your side."))
+    verification.refresh_from_db()
+    changelog_append(changes=[_verification_change(verification, "update", before, _verification_data(verification))],
+                     actor=actor, reason=_("verification confirmed"))
+    if verification.confirmed:
+        changes = {f: v for f, _old, v in differences(verification)}
+        if changes:
+            target.refresh_from_db()
+            target_update(target=target, actor=actor, changes=changes, reason=_("confirmed verification"))
+    return verification
+
+
+def differences(verification: Verification) -> list[tuple[str, object, object]]:
+    """(field, ledger value, verified value) where the verification found something else."""
+    target = verification.target
+    found = []
+    for field in LEDGER_FACTS:
+        value = getattr(verification, field)
+        if value not in (None, "") and value != getattr(target, field):
+            found.append((field, getattr(target, field), value))
+    if verification.land_rights_holder and verification.land_rights_holder != target.land_rights_unit:
+        found.append(("land_rights_unit", target.land_rights_unit, verification.land_rights_holder))
+    return found
+
+
+def _verification_confirmed(target: Target) -> str | None:
+    if Verification.objects.filter(target=target, street_confirmed_at__isnull=False,
+                                   holder_confirmed_at__isnull=False).exists():
+        return None
+    return _("A verification confirmed by both the street sub-command and the rights holder is needed first.")
+
+
+def _not_yet(message):
+    return lambda target: message
+
+
+# Plans, acceptance and re-inspections are not recorded yet: their conditions are unmet.
+CHECKS = {
+    "verification_confirmed": _verification_confirmed,
+    "plan_approved": _not_yet(gettext_lazy("No approved plan (一院一策) for this target yet.")),
+    "acceptance_passed": _not_yet(gettext_lazy("No passed acceptance for this target yet.")),
+    "acceptance_failed": _not_yet(gettext_lazy("No failed acceptance to return this target with.")),
+    "reinspection_failed": _not_yet(gettext_lazy("No failed re-inspection for this target.")),
+}
+
+
+def target_step(*, target: Target, to: str, actor, comment: str = "", hold_reason: str = "", hold_review_on=None):
+    """Take a workflow step with the remediation app's conditions."""
+    return target_transition(target=target, to=to, actor=actor, comment=comment, checks=CHECKS,
+                             hold_reason=hold_reason, hold_review_on=hold_review_on)

@@ -1,0 +1,108 @@
+"""Remediation pages: a target's workflow, its timeline and its joint verification."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from taizhang.ledger.models import TransitionEvent
+from taizhang.ledger.selectors import current_campaign, ledger_targets
+from taizhang.ledger.workflow import TransitionRefused, may_take, next_steps
+
+from .forms import StepForm, TenantFormSet, VerificationForm
+from .models import Verification
+from .services import (
+    HOLDER_SIDE,
+    RECORDERS,
+    STREET_SIDE,
+    RemediationError,
+    differences,
+    may_act,
+    target_step,
+    verification_confirm,
+    verification_record,
+)
+
+
+def _target(request, pk):
+    """The target if the user may see it; 404 otherwise."""
+    campaign = current_campaign(request)
+    return get_object_or_404(ledger_targets(request.user, campaign).select_related("street", "system"), pk=pk)
+
+
+@login_required
+def work(request, pk):
+    target = _target(request, pk)
+    steps = [step for step in next_steps(target) if may_take(request.user, target, step)]
+    verifications = list(Verification.objects.filter(target=target).prefetch_related("tenants"))
+    can_confirm = may_act(request.user, target, STREET_SIDE | HOLDER_SIDE)
+    return render(request, "remediation/work.html", {
+        "target": target, "steps": steps, "step_form": StepForm(),
+        "events": TransitionEvent.objects.filter(target=target).select_related("actor"),
+        "verifications": [(v, differences(v)) for v in verifications],
+        "can_record": may_act(request.user, target, RECORDERS), "can_confirm": can_confirm,
+    })
+
+
+@require_POST
+@login_required
+def step(request, pk):
+    target = _target(request, pk)
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The step could not be read: %(errors)s") % {"errors": form.errors.as_text()})
+        return redirect("remediation:work", pk=target.pk)
+    data = form.cleaned_data
+    try:
+        target_step(target=target, to=data["to"], actor=request.user, comment=data["comment"],
+                    hold_reason=data["hold_reason"], hold_review_on=data["hold_review_on"])
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        target.refresh_from_db()
+        messages.success(request, _("Done: the target is now “%(state)s”.") % {"state": target.get_state_display()})
+    return redirect("remediation:work", pk=target.pk)
+
+
+@login_required
+def verify(request, pk):
+    target = _target(request, pk)
+    if not may_act(request.user, target, RECORDERS):
+        return redirect("remediation:work", pk=target.pk)
+    form = VerificationForm(request.POST or None, initial=_ledger_facts(target))
+    tenants = TenantFormSet(request.POST or None, prefix="tenants")
+    if request.method == "POST" and form.is_valid() and tenants.is_valid():
+        rows = [t.cleaned_data for t in tenants if t.has_changed() and t.cleaned_data.get("name")]
+        facts = {f: v for f, v in form.cleaned_data.items()}
+        try:
+            with transaction.atomic():
+                verification_record(target=target, actor=request.user, facts=facts, tenants=rows)
+        except RemediationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Verification recorded; it counts once both parties confirm it."))
+            return redirect("remediation:work", pk=target.pk)
+    return render(request, "remediation/verify.html", {"target": target, "form": form, "tenants": tenants})
+
+
+def _ledger_facts(target):
+    """Start the form from what the ledger holds; the team corrects it on site."""
+    return {"land_rights_holder": target.land_rights_unit, "rented_floor_area": target.rented_floor_area,
+            "resident_population": target.resident_population, "business_count": target.business_count,
+            "hazards": target.hazards, "longitude": target.longitude, "latitude": target.latitude}
+
+
+@require_POST
+@login_required
+def confirm(request, verification_id):
+    verification = get_object_or_404(Verification, pk=verification_id)
+    target = _target(request, verification.target_id)
+    try:
+        verification_confirm(verification=verification, actor=request.user)
+    except RemediationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Confirmed."))
+    return redirect("remediation:work", pk=target.pk)
