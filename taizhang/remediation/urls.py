@@ -8,4 +8,5 @@ urlpatterns = [
     path("targets/<int:pk>/step/", views.step, name="step"),
     path("targets/<int:pk>/verify/", views.verify, name="verify"),
     path("verifications/<int:verification_id>/confirm/", views.confirm, name="confirm"),
+    path("photos/<int:photo_id>/", views.photo, name="photo"),
 ]

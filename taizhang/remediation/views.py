@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,7 +13,8 @@ from taizhang.ledger.selectors import current_campaign, ledger_targets
 from taizhang.ledger.workflow import TransitionRefused, may_take, next_steps
 
 from .forms import StepForm, TenantFormSet, VerificationForm
-from .models import Verification
+from .models import Photo, Verification
+from .photos import PhotoError, photo_add, photo_check
 from .services import (
     HOLDER_SIDE,
     RECORDERS,
@@ -36,7 +38,7 @@ def _target(request, pk):
 def work(request, pk):
     target = _target(request, pk)
     steps = [step for step in next_steps(target) if may_take(request.user, target, step)]
-    verifications = list(Verification.objects.filter(target=target).prefetch_related("tenants"))
+    verifications = list(Verification.objects.filter(target=target).prefetch_related("tenants", "photos"))
     can_confirm = may_act(request.user, target, STREET_SIDE | HOLDER_SIDE)
     return render(request, "remediation/work.html", {
         "target": target, "steps": steps, "step_form": StepForm(),
@@ -73,13 +75,18 @@ def verify(request, pk):
         return redirect("remediation:work", pk=target.pk)
     form = VerificationForm(request.POST or None, initial=_ledger_facts(target))
     tenants = TenantFormSet(request.POST or None, prefix="tenants")
+    photos = [(upload.name, upload.read()) for upload in request.FILES.getlist("photos")]
     if request.method == "POST" and form.is_valid() and tenants.is_valid():
         rows = [t.cleaned_data for t in tenants if t.has_changed() and t.cleaned_data.get("name")]
-        facts = {f: v for f, v in form.cleaned_data.items()}
         try:
+            for name, data in photos:
+                photo_check(name, data)  # every photo checked before anything is written
             with transaction.atomic():
-                verification_record(target=target, actor=request.user, facts=facts, tenants=rows)
-        except RemediationError as exc:
+                verification = verification_record(target=target, actor=request.user, facts=form.cleaned_data,
+                                                   tenants=rows)
+                for name, data in photos:
+                    photo_add(target=target, actor=request.user, name=name, data=data, verification=verification)
+        except (RemediationError, PhotoError) as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Verification recorded; it counts once both parties confirm it."))
@@ -106,3 +113,11 @@ def confirm(request, verification_id):
     else:
         messages.success(request, _("Confirmed."))
     return redirect("remediation:work", pk=target.pk)
+
+
+@login_required
+def photo(request, photo_id):
+    """A photo, only for those who may see its target."""
+    photo = get_object_or_404(Photo, pk=photo_id)
+    _target(request, photo.target_id)
+    return FileResponse(photo.file.open("rb"), content_type=photo.content_type)

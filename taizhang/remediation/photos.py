@@ -1,0 +1,99 @@
+"""Photos from the field: checked by content, capped in size, located from EXIF when present.
+
+Files live under MEDIA_ROOT (outside the static root, never served by URL); the only way
+to see one is the `photo` view, which applies the scoping rule.
+"""
+
+import hashlib
+import io
+from decimal import Decimal
+
+import pillow_heif
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from taizhang.accounts.models import Membership
+from taizhang.core.changelog import Change, changelog_append
+from taizhang.ledger.workflow import may_act
+
+from .models import Photo
+
+pillow_heif.register_heif_opener()
+
+R = Membership.Role
+PHOTOGRAPHERS = {R.STREET, R.UNIT, R.OFFICE}
+FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "HEIF": ("image/heic", "heic")}
+GPS_IFD = 0x8825
+
+
+class PhotoError(ValueError):
+    """A photo refused; the message names the file."""
+
+
+def photo_check(name: str, data: bytes) -> tuple[str, str, tuple[Decimal, Decimal] | None]:
+    """(content type, extension, (longitude, latitude) or None) of an acceptable photo."""
+    limit = settings.TAIZHANG_PHOTO_MAX_BYTES
+    if len(data) > limit:
+        raise PhotoError(_("Photo “%(name)s” is %(size)s; the limit is %(limit)s.") % {
+            "name": name, "size": filesizeformat(len(data)), "limit": filesizeformat(limit)})
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            image.verify()  # reads the whole file: a truncated photo fails here
+        with Image.open(io.BytesIO(data)) as image:  # verify() leaves the image unusable
+            location = _exif_location(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        kind = None
+    if kind not in FORMATS:
+        raise PhotoError(_("“%(name)s” is not a JPEG, PNG or HEIC photo.") % {"name": name})
+    content_type, extension = FORMATS[kind]
+    return content_type, extension, location
+
+
+def _exif_location(image) -> tuple[Decimal, Decimal] | None:
+    """(longitude, latitude) from EXIF GPS tags (WGS-84 as cameras write it), if present."""
+    try:
+        gps = image.getexif().get_ifd(GPS_IFD)
+    except (AttributeError, KeyError, ValueError):
+        return None
+    if not all(tag in gps for tag in (1, 2, 3, 4)):
+        return None
+    try:
+        latitude = _degrees(gps[2]) * (-1 if gps[1] in ("S", b"S") else 1)
+        longitude = _degrees(gps[4]) * (-1 if gps[3] in ("W", b"W") else 1)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return longitude.quantize(Decimal("0.000001")), latitude.quantize(Decimal("0.000001"))
+
+
+def _degrees(dms) -> Decimal:
+    d, m, s = (Decimal(str(float(x))) for x in dms)
+    return d + m / 60 + s / 3600
+
+
+@transaction.atomic
+def photo_add(*, target, actor, name: str, data: bytes, verification=None, acceptance=None) -> Photo:
+    """Store one photo of a target (optionally of its verification or acceptance)."""
+    if not may_act(actor, target, PHOTOGRAPHERS):
+        raise PhotoError(_("Your role may not add photos to this target."))
+    content_type, extension, location = photo_check(name, data)
+    sha = hashlib.sha256(data).hexdigest()
+    photo = Photo(target=target, verification=verification, acceptance=acceptance, content_type=content_type,
+                  size=len(data), sha256=sha, uploaded_by=actor,
+                  taken_longitude=location[0] if location else None,
+                  taken_latitude=location[1] if location else None)
+    # Callers check every photo first (photo_check), so a bad photo is refused before
+    # anything is written; a file left behind by a rolled-back transaction is only unused.
+    photo.file.save("%s.%s" % (sha[:20], extension), ContentFile(data), save=False)
+    photo.full_clean()
+    photo.save()
+    changelog_append(changes=[Change("remediation.photo", str(photo.pk), str(target), "create", None, {
+        "target": target.code, "sha256": sha, "size": len(data), "content_type": content_type,
+        "location": [str(v) for v in location] if location else None})], actor=actor, reason=_("photo added"))
+    return photo
