@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Tenant, Verification
+from .models import Outcome, PilotLesson, Tenant, Verification
 
 
 class VerificationForm(forms.ModelForm):
@@ -34,3 +34,19 @@ class StepForm(forms.Form):
     hold_reason = forms.CharField(label=_("Reason for hold"), required=False, max_length=500)
     hold_review_on = forms.DateField(label=_("Review on"), required=False,
                                      widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class OutcomeForm(forms.ModelForm):
+    """People and money at one stage."""
+
+    class Meta:
+        model = Outcome
+        fields = ["tenants_cleared", "people_moved", "people_employed", "funds_paid", "demolished_area",
+                  "land_recovered"]
+
+
+class LessonForm(forms.ModelForm):
+    class Meta:
+        model = PilotLesson
+        fields = ["title", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}

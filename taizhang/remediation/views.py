@@ -8,13 +8,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from taizhang.accounts.scoping import sees_whole_campaign
 from taizhang.ledger.models import TransitionEvent
 from taizhang.ledger.selectors import current_campaign, ledger_targets
 from taizhang.ledger.workflow import TransitionRefused, may_take, next_steps
 
-from .forms import StepForm, TenantFormSet, VerificationForm
-from .models import Photo, Verification
+from .forms import LessonForm, OutcomeForm, StepForm, TenantFormSet, VerificationForm
+from .models import Outcome, Photo, PilotLesson, Verification
+from .models.plans import Means
+from .outcomes import RECORDERS as OUTCOME_RECORDERS
+from .outcomes import OutcomeError, outcome_record, outcome_totals
 from .photos import PhotoError, photo_add, photo_check
+from .pilots import MARKERS as PILOT_MARKERS
+from .pilots import PilotError, lesson_record, pilot_comparison, pilot_mark, quota_warnings
 from .services import (
     HOLDER_SIDE,
     RECORDERS,
@@ -40,8 +46,14 @@ def work(request, pk):
     steps = [step for step in next_steps(target) if may_take(request.user, target, step)]
     verifications = list(Verification.objects.filter(target=target).prefetch_related("tenants", "photos"))
     can_confirm = may_act(request.user, target, STREET_SIDE | HOLDER_SIDE)
+    outcomes = {o.stage: o for o in Outcome.objects.filter(target=target)}
     return render(request, "remediation/work.html", {
         "target": target, "steps": steps, "step_form": StepForm(),
+        "outcome_forms": [(stage, label, OutcomeForm(instance=outcomes.get(stage), prefix=stage))
+                          for stage, label in Outcome.Stage.choices],
+        "can_record_outcomes": may_act(request.user, target, OUTCOME_RECORDERS),
+        "can_mark_pilot": may_act(request.user, target, PILOT_MARKERS),
+        "lessons": PilotLesson.objects.filter(target=target), "lesson_form": LessonForm(),
         "events": TransitionEvent.objects.filter(target=target).select_related("actor"),
         "verifications": [(v, differences(v)) for v in verifications],
         "can_record": may_act(request.user, target, RECORDERS), "can_confirm": can_confirm,
@@ -121,3 +133,73 @@ def photo(request, photo_id):
     photo = get_object_or_404(Photo, pk=photo_id)
     _target(request, photo.target_id)
     return FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+
+
+@require_POST
+@login_required
+def outcome_save(request, pk, stage):
+    target = _target(request, pk)
+    form = OutcomeForm(request.POST, prefix=stage)
+    if not form.is_valid():
+        messages.error(request, _("People and money not saved: %(errors)s") % {"errors": form.errors.as_text()})
+        return redirect("remediation:work", pk=target.pk)
+    try:
+        outcome_record(target=target, actor=request.user, stage=stage, values=form.cleaned_data)
+    except OutcomeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("People and money saved."))
+    return redirect("remediation:work", pk=target.pk)
+
+
+@login_required
+def outcomes_report(request):
+    campaign = current_campaign(request)
+    tables = {by: outcome_totals(request.user, campaign, by) for by in ("street", "system")}
+    for row in tables["street"] + tables["system"]:
+        row["stage_label"] = Outcome.Stage(row["stage"]).label
+    return render(request, "remediation/outcomes.html", {
+        "campaign": campaign, "by_street": tables["street"], "by_system": tables["system"]})
+
+
+@require_POST
+@login_required
+def pilot_toggle(request, pk):
+    target = _target(request, pk)
+    try:
+        warnings = pilot_mark(target=target, actor=request.user, is_pilot=request.POST.get("is_pilot") == "1")
+    except PilotError as exc:
+        messages.error(request, str(exc))
+    else:
+        for warning in warnings:
+            messages.warning(request, warning)
+    return redirect("remediation:work", pk=target.pk)
+
+
+@require_POST
+@login_required
+def lesson_add(request, pk):
+    target = _target(request, pk)
+    form = LessonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise PilotError(form.errors.as_text())
+        lesson_record(target=target, actor=request.user, **form.cleaned_data)
+    except PilotError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Lesson recorded."))
+    return redirect("remediation:work", pk=target.pk)
+
+
+@login_required
+def pilots_report(request):
+    campaign = current_campaign(request)
+    targets = ledger_targets(request.user, campaign)
+    comparison = pilot_comparison(targets)
+    for row in comparison:
+        row["means"] = [(Means(code).label if code in Means.values else code, n) for code, n in row["means"]]
+    return render(request, "remediation/pilots.html", {
+        "campaign": campaign, "comparison": comparison,
+        "pilots": targets.filter(is_pilot=True).select_related("street", "system").prefetch_related("lessons"),
+        "warnings": quota_warnings(campaign) if sees_whole_campaign(request.user, campaign) else []})

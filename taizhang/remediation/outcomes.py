@@ -1,0 +1,58 @@
+"""People and money (tenants cleared, people moved, jobs, funds, m² demolished and recovered)."""
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
+
+from taizhang.accounts.models import Membership
+from taizhang.accounts.scoping import visible_q
+from taizhang.core.changelog import Change, changelog_append
+from taizhang.ledger.workflow import may_act
+
+from .models import Outcome
+
+R = Membership.Role
+RECORDERS = {R.STREET, R.UNIT, R.OFFICE}
+AMOUNTS = ("tenants_cleared", "people_moved", "people_employed", "funds_paid", "demolished_area", "land_recovered")
+
+
+class OutcomeError(ValueError):
+    """A refused record of people and money."""
+
+
+def _data(outcome: Outcome | None) -> dict | None:
+    if outcome is None:
+        return None
+    return {f: str(getattr(outcome, f)) for f in AMOUNTS}
+
+
+@transaction.atomic
+def outcome_record(*, target, actor, stage: str, values: dict) -> Outcome:
+    """Record (or correct) the figures of one stage for a target."""
+    if not may_act(actor, target, RECORDERS):
+        raise OutcomeError(_("Your role may not record people and money for this target."))
+    if stage not in Outcome.Stage.values:
+        raise OutcomeError(_("Unknown stage “%(stage)s”.") % {"stage": stage})
+    outcome = Outcome.objects.select_for_update().filter(target=target, stage=stage).first()
+    before = _data(outcome)
+    if outcome is None:
+        outcome = Outcome(target=target, stage=stage, recorded_by=actor)
+    for field in AMOUNTS:
+        setattr(outcome, field, values.get(field, getattr(outcome, field)))
+    outcome.recorded_by = actor
+    outcome.full_clean(validate_unique=False)
+    outcome.save()
+    changelog_append(changes=[Change("remediation.outcome", str(outcome.pk), str(outcome),
+                                     "update" if before else "create", before, _data(outcome))],
+                     actor=actor, reason=_("people and money recorded"))
+    return outcome
+
+
+def outcome_totals(user, campaign, by: str) -> list[dict]:
+    """Totals per street or per system and stage, over the targets the user may see."""
+    group = "target__%s__name" % by
+    rows = (Outcome.objects.filter(visible_q(user, "target__"), target__campaign=campaign)
+            .values(group, "stage").annotate(targets=Count("target", distinct=True),
+                                             **{f: Sum(f) for f in AMOUNTS})
+            .order_by("target__%s__sort" % by, group, "stage"))
+    return [{"unit": row.pop(group), **row} for row in rows]
