@@ -125,12 +125,94 @@ def parse_preset(text: str) -> dict[str, Any]:
     plan["aliases"] = aliases
     plan["rules"] = {
         "pilots": _get(data, "pilots", dict, "", required=False) or {},
-        "priority_rules": [item for _w, item in _list(data, "priority_rules")]
-        if "priority_rules" in data else [],
+        "priority_rules": _priority_rules(data, plan["units"]) if "priority_rules" in data else [],
         "slogans": (_get(data, "publicity", dict, "", required=False) or {}).get("slogans", []),
+        "anti_rebound": {"reinspect_after_days": _reinspect_after_days(data)},
+        "plan_templates": _plan_templates(data, plan["target_types"]) if "plan_templates" in data else [],
     }
     return plan
 
+
+def _plan_templates(data: dict, target_types: list[dict]) -> list[dict]:
+    """One plan template (一院一策) per target type: the means to use and the usual steps.
+
+    The means' codes are not checked here: the vocabulary belongs to the remediation app,
+    which sits above this one and ignores a code it does not know.
+    """
+    types = {t["code"] for t in target_types}
+    templates, seen = [], set()
+    for where, item in _list(data, "plan_templates"):
+        code = _get(item, "target_type", str, where)
+        if code not in types:
+            raise PresetError(_("Key “%(key)s” names unknown target type “%(code)s”.")
+                              % {"key": where + ".target_type", "code": code})
+        if code in seen:
+            raise PresetError(_("Key “%(key)s”: code “%(code)s” appears twice.")
+                              % {"key": where + ".target_type", "code": code})
+        seen.add(code)
+        template = {"target_type": code}
+        for key in ("means", "steps"):
+            values = _get(item, key, list, where)
+            if not values:
+                raise PresetError(_("Key “%(key)s” is empty.") % {"key": where + "." + key})
+            for i, value in enumerate(values):
+                if not isinstance(value, str) or not value.strip():
+                    raise PresetError(_("Key “%(key)s” must be a non-empty string.")
+                                      % {"key": "%s.%s[%d]" % (where, key, i)})
+            template[key] = [v.strip() for v in values]
+        templates.append(template)
+    return templates
+
+
+PRIORITY_MATCHES = ("system", "street", "area", "flag")
+
+
+def _priority_rules(data: dict, units: list[dict]) -> list[dict]:
+    """Each rule: a unique code, the label the ledger shows as a reason, what it matches, the values.
+
+    System and street values must be codes the preset declares. Flag values are not checked
+    here: the flags belong to the ledger, which sits above this app.
+    """
+    streets = {u["code"] for u in units if u["kind"] == OrgUnit.Kind.STREET}
+    systems = {u["code"] for u in units if u["kind"] == OrgUnit.Kind.SYSTEM}
+    rules, seen = [], set()
+    for where, item in _list(data, "priority_rules"):
+        code = _get(item, "code", str, where)
+        if code in seen:
+            raise PresetError(_("Key “%(key)s”: code “%(code)s” appears twice.")
+                              % {"key": where + ".code", "code": code})
+        seen.add(code)
+        _get(item, "label", str, where)
+        match = _get(item, "match", str, where)
+        if match not in PRIORITY_MATCHES:
+            raise PresetError(_("Key “%(key)s” must be one of: %(choices)s.")
+                              % {"key": where + ".match", "choices": ", ".join(PRIORITY_MATCHES)})
+        values = _get(item, "values", list, where)
+        if not values:
+            raise PresetError(_("Key “%(key)s” is empty.") % {"key": where + ".values"})
+        for i, value in enumerate(values):
+            key = "%s.values[%d]" % (where, i)
+            if not isinstance(value, str) or not value.strip():
+                raise PresetError(_("Key “%(key)s” must be a non-empty string.") % {"key": key})
+            if match == "street" and value not in streets:
+                raise PresetError(_("Key “%(key)s” names unknown street “%(code)s”.") % {"key": key, "code": value})
+            if match == "system" and value not in systems:
+                raise PresetError(_("Key “%(key)s” names unknown ownership system “%(code)s”.")
+                                  % {"key": key, "code": value})
+        rules.append(item)
+    return rules
+
+
+def _reinspect_after_days(data: dict) -> list[int]:
+    """Days after closing (销账) when a target is re-inspected; ascending, so the checks thin out."""
+    table = _get(data, "anti_rebound", dict, "", required=False) or {}
+    days = _get(table, "reinspect_after_days", list, "anti_rebound", required=False) or []
+    key = "anti_rebound.reinspect_after_days"
+    if any(not isinstance(d, int) or isinstance(d, bool) or d <= 0 for d in days):
+        raise PresetError(_("Key “%(key)s” must list positive whole numbers of days.") % {"key": key})
+    if any(a >= b for a, b in zip(days, days[1:], strict=False)):
+        raise PresetError(_("Key “%(key)s” must be in ascending order.") % {"key": key})
+    return days
 
 def _milestone(where: str, item: dict) -> dict:
     required = _get(item, "required_pct", int, where, required=False)
@@ -152,7 +234,11 @@ def _check_unique(items: list[dict], key: str) -> None:
 
 @transaction.atomic
 def preset_load(*, text: str, actor=None, source: str = "") -> tuple[Campaign, bool]:
-    """Load or update a campaign from preset text; returns (campaign, created)."""
+    """Load or update a campaign from preset text; returns (campaign, created).
+
+    The targets' priorities are not re-evaluated here (this app sits below the ledger):
+    the `load_preset` command runs the ledger's `reevaluate_priorities` after it.
+    """
     plan = parse_preset(text)
     sha = hashlib.sha256(text.encode()).hexdigest()
     fields = dict(plan["campaign"], aliases=plan["aliases"], rules=plan["rules"], preset_sha256=sha)

@@ -1,5 +1,7 @@
 """The ledger's columns: one table serves export headers, import matching and snapshots."""
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -9,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from taizhang.core.parsing import normalize_header
 
+from .models import Target
+
 
 @dataclass(frozen=True)
 class Column:
@@ -16,7 +20,7 @@ class Column:
     header: str
     # Other headers officials write for the same column, normalised on use.
     variants: tuple[str, ...] = ()
-    kind: str = "text"  # text, label, decimal, int, date, bool, coordinate, readonly
+    kind: str = "text"  # text, label, decimal, int, date, bool, coordinate, flags, readonly
     required: bool = False
     width: int = 12
 
@@ -42,6 +46,7 @@ COLUMNS = (
            ("居住人口", "人口数", "居住人数", "居住人口数量", "居住人口数", "人口"), "int", width=10),
     Column("business_count", _("Businesses"), ("商户数", "商户数量", "经营户数", "业户数"), "int", width=8),
     Column("hazards", _("Hazards"), ("安全隐患", "隐患", "存在问题", "隐患情况"), width=24),
+    Column("flags", _("Situation flags"), ("重点情形", "存在问题类型", "情形"), "flags", width=20),
     Column("priority_tags", _("Priority tags"), ("重点", "重点标签", "重点类别"), width=14),
     Column("is_pilot", _("Pilot"), ("试点", "是否试点"), "bool", width=6),
     Column("registered_on", _("Registered on"), ("登记日期", "建账日期", "摸排日期"), "date", width=12),
@@ -53,6 +58,8 @@ BY_FIELD = {c.field: c for c in COLUMNS}
 
 TRUE_WORDS = {"是", "√", "✓", "y", "yes", "true", "1", "试点"}
 FALSE_WORDS = {"否", "×", "n", "no", "false", "0", ""}
+# Between situation flags in one cell, after NFKC (which maps "，；／" onto ",;/").
+FLAG_SEPARATORS = re.compile(r"[、,;/]+")
 
 
 def header_lookup() -> dict[str, str]:
@@ -68,6 +75,28 @@ def header_lookup() -> dict[str, str]:
     return lookup
 
 
+def flag_lookup() -> dict[str, str]:
+    """Normalised situation-flag label or code -> code, in both languages."""
+    lookup = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for code, label in Target.Flag.choices:
+                lookup.setdefault(normalize_flag(str(label)), code)
+    for code in Target.Flag.values:
+        lookup.setdefault(normalize_flag(code), code)
+    return lookup
+
+
+def normalize_flag(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).split()).lower()
+
+
+def flag_labels(codes) -> str:
+    """Situation flags as a cell shows them: labels in the active language, joined with 、."""
+    labels = dict(Target.Flag.choices)
+    return "、".join(str(labels.get(code, code)) for code in codes or ())
+
+
 def snapshot_value(column: Column, value):
     """A value as the change log and the as-of ledger keep it (JSON-safe, stable)."""
     if value is None:
@@ -78,4 +107,6 @@ def snapshot_value(column: Column, value):
         return str(Decimal(value).quantize(Decimal("0.000001")))
     if column.kind == "date":
         return value.isoformat()
+    if column.kind == "flags":
+        return sorted(value)
     return value

@@ -31,6 +31,9 @@ HAZARDS = ("消防通道堵塞", "私搭乱建", "电线私拉乱接", "易燃�
            "污水直排", "扬尘")
 # Demo shares of the three target types (废品回收, 沙石料场, 大院), in preset order.
 TYPE_WEIGHTS = (3, 1, 6)
+# Demo share of targets with each situation flag.
+FLAG_SHARES = {Target.Flag.SAFETY_HAZARD: 0.08, Target.Flag.ENVIRONMENT: 0.06,
+               Target.Flag.INSTABILITY: 0.03, Target.Flag.BLOCKS_MAJOR_PROJECT: 0.02}
 # Rough bounding box of the district, WGS-84.
 LON, LAT = (116.14, 116.25), (39.88, 39.96)
 
@@ -56,6 +59,8 @@ class DemoBuilder:
     def __init__(self, campaign: Campaign, seed: int):
         self.campaign = campaign
         self.rng = random.Random(seed)
+        # Flags draw from their own stream, so adding them left every other demo value as it was.
+        self.flag_rng = random.Random(seed + 1)
         units = OrgUnit.objects.filter(campaign=campaign)
         self.streets = list(units.filter(kind=OrgUnit.Kind.STREET).order_by("sort"))
         self.systems = list(units.filter(kind=OrgUnit.Kind.SYSTEM).order_by("sort"))
@@ -151,6 +156,7 @@ class DemoBuilder:
             resident_population=population, business_count=rng.randint(0, 60),
             hazards="、".join(rng.sample(HAZARDS, rng.randint(0, 3))),
             registered_on=start + datetime.timedelta(days=rng.randint(0, (end - start).days)),
+            flags=sorted(flag.value for flag, share in FLAG_SHARES.items() if self.flag_rng.random() < share),
         )
 
 

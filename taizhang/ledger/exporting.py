@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.core.models import ChangeLogEntry
 
-from .columns import COLUMNS, snapshot_value
+from .columns import COLUMNS, flag_labels, snapshot_value
 from .models import Target
 from .selectors import ledger_snapshot_filter
 from .services import OBJECT_TYPE
@@ -80,7 +80,7 @@ def write_xlsx(out, rows: Iterable[dict], *, title: str) -> int:
 def _write_row(sheet, r: int, row: dict, date_format) -> None:
     for c, column in enumerate(COLUMNS):
         value = row.get(column.field)
-        if value is None or value == "":
+        if value is None or value == "" or value == []:
             continue
         if column.field == "state":
             sheet.write_string(r, c, str(STATE_LABELS.get(value, value)))
@@ -92,6 +92,8 @@ def _write_row(sheet, r: int, row: dict, date_format) -> None:
             sheet.write_datetime(r, c, datetime.date.fromisoformat(value), date_format)
         elif column.kind == "bool":
             sheet.write_string(r, c, _("yes") if value else _("no"))
+        elif column.kind == "flags":
+            sheet.write_string(r, c, flag_labels(value))
         else:
             sheet.write_string(r, c, str(value))
 

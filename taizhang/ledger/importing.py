@@ -20,6 +20,7 @@ from taizhang.campaigns.models import Campaign, OrgUnit
 from taizhang.core.changelog import Change
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import (
+    PLACEHOLDERS,
     ValueProblem,
     clean_text,
     normalize_header,
@@ -28,7 +29,18 @@ from taizhang.core.parsing import (
     parse_int,
 )
 
-from .columns import BY_FIELD, COLUMNS, FALSE_WORDS, TRUE_WORDS, Column, header_lookup
+from .columns import (
+    BY_FIELD,
+    COLUMNS,
+    FALSE_WORDS,
+    FLAG_SEPARATORS,
+    TRUE_WORDS,
+    Column,
+    flag_labels,
+    flag_lookup,
+    header_lookup,
+    normalize_flag,
+)
 from .models import Target
 from .services import OBJECT_TYPE, target_snapshot, targets_bulk_save
 from .tabular import TableError, read_table
@@ -119,6 +131,7 @@ class _Labels:
         for target_type in campaign.target_types.all():
             types[target_type.name] = types[target_type.code] = target_type
         self.by_kind["target_type"] = types
+        self.flags = flag_lookup()
 
     def resolve(self, field_name: str, text: str):
         table = self.by_kind[field_name]
@@ -154,6 +167,8 @@ def _parse_cell(column: Column, raw, labels: _Labels):
         return value
     if column.kind == "date":
         return parse_date(raw)
+    if column.kind == "flags":
+        return _parse_flags(raw, labels.flags)
     if column.kind == "bool":
         text = clean_text(raw).lower()
         if text in TRUE_WORDS:
@@ -166,6 +181,23 @@ def _parse_cell(column: Column, raw, labels: _Labels):
     if max_length and len(text) > max_length:
         raise ValueProblem(_("Longer than %(max)s characters.") % {"max": max_length})
     return text
+
+
+def _parse_flags(raw, lookup: dict[str, str]) -> list[str]:
+    """"重大安全隐患、环境脏乱差" (labels in either language, or codes) as a sorted list of codes."""
+    text = normalize_flag(clean_text(raw))
+    if text in PLACEHOLDERS or text == "无":
+        return []
+    codes = set()
+    for part in FLAG_SEPARATORS.split(text):
+        part = part.strip()
+        # English labels have spaces, so a space separates flags only where the whole part is no label.
+        for word in [part] if part in lookup else part.split():
+            if word not in lookup:
+                raise ValueProblem(_("Unknown situation flag “%(value)s”; known: %(known)s.") % {
+                    "value": word, "known": flag_labels(Target.Flag.values)})
+            codes.add(lookup[word])
+    return sorted(codes)
 
 
 def _compare_value(column: Column, value):
@@ -184,7 +216,7 @@ def _compare_value(column: Column, value):
 
 
 def _same(old, new) -> bool:
-    blank = (None, "")
+    blank = (None, "", [])
     return (old in blank and new in blank) or old == new
 
 
@@ -331,6 +363,8 @@ def _plan_row(row_number: int, values: dict, target: Target | None, report: Impo
         new = _compare_value(column, value)
         old = before.get(name)
         if not _same(old, new):
+            if column.kind == "flags":
+                old, new = flag_labels(old), flag_labels(new)
             diffs.append((str(column.header), old, new))
     if not diffs:
         report.unchanged += 1

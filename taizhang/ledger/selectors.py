@@ -16,10 +16,12 @@ LEDGER_KINDS = {
     "unit": (OrgUnit.Kind.RIGHTS_UNIT, "responsible_unit"),
 }
 SORTS = {
-    "code": "code", "-code": "-code", "name": "name", "-name": "-name",
-    "population": "resident_population", "-population": "-resident_population",
-    "area": "rented_floor_area", "-area": "-rented_floor_area",
-    "updated": "updated_at", "-updated": "-updated_at",
+    "code": ("code",), "-code": ("-code",), "name": ("name",), "-name": ("-name",),
+    "population": ("resident_population",), "-population": ("-resident_population",),
+    "area": ("rented_floor_area",), "-area": ("-rented_floor_area",),
+    "updated": ("updated_at",), "-updated": ("-updated_at",),
+    # Most reasons first; the index target_priority_idx serves it.
+    "priority": ("-priority_rank", "code"),
 }
 
 
@@ -72,6 +74,7 @@ class LedgerFilterForm(forms.Form):
     state = forms.ChoiceField(choices=[("", "---------"), *Target.State.choices], required=False,
                               label=_("State"))
     pilot = forms.BooleanField(required=False, label=_("Pilots only"))
+    priority = forms.BooleanField(required=False, label=_("Priorities only"))
     sort = forms.ChoiceField(choices=[(k, k) for k in SORTS], required=False)
 
     def __init__(self, data, *, campaign, **kwargs):
@@ -100,7 +103,9 @@ class LedgerFilterForm(forms.Form):
             qs = qs.filter(state=data["state"])
         if data["pilot"]:
             qs = qs.filter(is_pilot=True)
-        return qs.order_by(SORTS.get(data["sort"] or "code"), "pk")
+        if data["priority"]:
+            qs = qs.filter(priority_rank__gt=0)
+        return qs.order_by(*SORTS[data["sort"] or "code"], "pk")
 
 
 def reconciliation(user, campaign) -> dict:

@@ -2,16 +2,19 @@
 
 from collections import defaultdict
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from taizhang.campaigns.models import Campaign
 from taizhang.core.bulk import concrete_field_names, insert_rows
 from taizhang.core.changelog import Change, changelog_append
 
 from .columns import BY_FIELD, COLUMNS, snapshot_value
 from .models import Target
+from .priorities import RULE_FIELDS, campaign_rules, priority_set
 
 OBJECT_TYPE = "ledger.target"
 LABEL_FIELDS = ("target_type", "street", "system", "responsible_unit")
@@ -37,10 +40,22 @@ def target_change(target: Target, action: str, before: dict | None, after: dict 
     return Change(OBJECT_TYPE, str(target.pk), str(target), action, before, after)
 
 
+def _clean_flags(target: Target) -> None:
+    """Flags as a sorted list of known codes (the model field is plain JSON)."""
+    flags = target.flags if isinstance(target.flags, list | tuple | set) else None
+    unknown = [f for f in flags or () if f not in Target.Flag.values]
+    if flags is None or unknown:
+        raise ValidationError({"flags": _("Unknown situation flags: %(flags)s") % {
+            "flags": ", ".join(map(str, unknown or [target.flags]))}})
+    target.flags = sorted(set(flags))
+
+
 @transaction.atomic
 def target_create(*, actor, reason: str = "", **fields) -> Target:
     target = Target(**fields)
+    _clean_flags(target)
     target.full_clean()
+    priority_set(target, campaign_rules(target.campaign))
     target.save()
     changelog_append(changes=[target_change(target, "create", None, target_snapshot(target))],
                      actor=actor, reason=reason)
@@ -58,9 +73,13 @@ def target_update(*, target: Target, actor, changes: dict, expected_version: int
     version = target.version if expected_version is None else expected_version
     for field, value in changes.items():
         setattr(target, field, value)
+    _clean_flags(target)
     target.full_clean(validate_unique=False, validate_constraints=False)
-    # Conditional update: only one of two concurrent editors can move the version on.
     fields = list(changes)
+    if RULE_FIELDS.intersection(changes):
+        priority_set(target, campaign_rules(target.campaign))
+        fields += ["priority_reasons", "priority_rank"]
+    # Conditional update: only one of two concurrent editors can move the version on.
     updated = Target.objects.filter(pk=target.pk, version=version).update(
         version=F("version") + 1, updated_at=timezone.now(), **{f: getattr(target, f) for f in fields})
     if updated != 1:
@@ -75,7 +94,14 @@ def target_update(*, target: Target, actor, changes: dict, expected_version: int
 def targets_bulk_save(*, creates: list[Target], updates: list[tuple[Target, dict]], actor, reason: str,
                       extra_changes: list[Change] = ()) -> None:
     """Write many targets at once (import, demo): new ones, changed ones with their
-    before-snapshots, and one change-log entry each, all in the caller's transaction."""
+    before-snapshots, and one change-log entry each, all in the caller's transaction.
+
+    Each target's priority is set from its campaign's rules on the way: one query for the
+    rules, none per row (street and system are the objects the caller assigned or loaded)."""
+    rules = {pk: r.get("priority_rules", []) for pk, r in Campaign.objects.filter(
+        pk__in={t.campaign_id for t in creates} | {t.campaign_id for t, _b in updates}).values_list("pk", "rules")}
+    for target in creates:
+        priority_set(target, rules[target.campaign_id])
     _insert_targets(creates)
     changes = list(extra_changes)
     changes += [target_change(t, "create", None, target_snapshot(t)) for t in creates]
@@ -84,6 +110,8 @@ def targets_bulk_save(*, creates: list[Target], updates: list[tuple[Target, dict
         after = target_snapshot(target)
         changes.append(target_change(target, "update", before, after))
         changed = tuple(sorted(k for k in after if k not in ("state", "version") and after[k] != before.get(k)))
+        if priority_set(target, rules[target.campaign_id]):
+            changed += ("priority_reasons", "priority_rank")
         groups[changed].append(target)
     for fields, targets in groups.items():
         _update_columns(targets, [*fields, "version", "updated_at"])

@@ -24,6 +24,7 @@ from .exporting import export_filename, export_ledger
 from .forms import ImportForm
 from .importing import ImportRejected, import_prepare, target_import
 from .models import ImportUpload
+from .priorities import priority_text
 from .selectors import LedgerFilterForm, current_campaign, ledger_targets, ledger_unit, reconciliation
 from .services import OBJECT_TYPE
 
@@ -126,7 +127,8 @@ def target_detail(request, pk):
     history = [(entry, [(str(BY_FIELD[f].header) if f in BY_FIELD else f, before, after)
                         for f, before, after in sorted(entry.changed_fields(), key=lambda d: order.get(d[0], 99))])
                for entry in entries[:200]]
-    return render(request, "ledger/target.html", {"campaign": campaign, "target": target, "history": history})
+    return render(request, "ledger/target.html", {"campaign": campaign, "target": target, "history": history,
+                                                  "priority": priority_text(target.priority_reasons)})
 
 
 @login_required

@@ -78,3 +78,31 @@ def test_load_preset_command_reports_the_problem(db, tmp_path):
     with pytest.raises(CommandError, match="campaign.target_total"):
         call_command("load_preset", str(bad))
     assert Campaign.objects.count() == 0
+
+
+RULE = '[[priority_rules]]\ncode = "street_gc"\nlabel = "古城街道"\nmatch = "street"\nvalues = ["GC"]'
+
+
+@pytest.mark.parametrize(("rule", "names"), [
+    ('code = "x"\nlabel = "x"\nmatch = "district"\nvalues = ["GC"]', "priority_rules[1].match"),
+    ('code = "x"\nlabel = "x"\nmatch = "street"\nvalues = "GC"', "priority_rules[1].values"),
+    ('code = "x"\nlabel = "x"\nmatch = "street"\nvalues = []', "priority_rules[1].values"),
+    ('code = "x"\nlabel = "x"\nmatch = "area"\nvalues = ["衙门口", 3]', "priority_rules[1].values[1]"),
+    ('code = "x"\nlabel = "x"\nmatch = "street"\nvalues = ["GC", "XX"]', "priority_rules[1].values[1]"),
+    ('code = "x"\nlabel = "x"\nmatch = "system"\nvalues = ["GC"]', "priority_rules[1].values[0]"),
+    ('code = "x"\nmatch = "street"\nvalues = ["GC"]', "priority_rules[1].label"),
+    ('code = "street_gc"\nlabel = "x"\nmatch = "street"\nvalues = ["GC"]', "priority_rules[1].code"),
+])
+def test_malformed_priority_rule_names_the_key_and_loads_nothing(db, rule, names):
+    text = PRESET.read_text(encoding="utf-8")
+    start, end = text.index("[[priority_rules]]"), text.index("[aliases]")
+    text = text[:start] + RULE + "\n[[priority_rules]]\n" + rule + "\n\n" + text[end:]
+    with pytest.raises(PresetError, match=names.replace("[", r"\[").replace("]", r"\]")):
+        preset_load(text=text)
+    assert Campaign.objects.count() == 0
+
+
+def test_priority_rules_are_kept_as_the_preset_gives_them(campaign):
+    rules = campaign.rules["priority_rules"]
+    assert rules[0] == {"code": "collective", "label": "集体经济", "match": "system", "values": ["JT"]}
+    assert [r["label"] for r in rules if r["match"] == "street"] == ["古城街道", "鲁谷街道", "八角街道"]

@@ -15,6 +15,7 @@ from taizhang.core.models import ChangeLogEntry
 from taizhang.ledger.exporting import current_rows, write_xlsx
 from taizhang.ledger.importing import ImportRejected, import_prepare, target_import
 from taizhang.ledger.models import Target
+from taizhang.ledger.services import target_update
 from tests.conftest import HEADER, gc_row, make_xlsx
 
 
@@ -68,6 +69,7 @@ def test_dry_run_reports_new_changed_unchanged_field_by_field(targets, personas,
 
 
 def test_reimporting_an_unchanged_export_changes_nothing(targets, personas, campaign):
+    target_update(target=targets["GC-0001"], actor=None, changes={"flags": ["safety_hazard", "environment"]})
     data = _export(Target.objects.all())
     before = _state()
     report = _apply(campaign, personas["carol"], data)
@@ -76,8 +78,6 @@ def test_reimporting_an_unchanged_export_changes_nothing(targets, personas, camp
 
 
 def test_a_row_changed_since_the_export_is_a_conflict_not_overwritten(targets, personas, campaign):
-    from taizhang.ledger.services import target_update
-
     data = _export(Target.objects.filter(code="GC-0001"))
     target_update(target=targets["GC-0001"], actor=personas["carol"], changes={"business_count": 9})
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
