@@ -112,6 +112,10 @@ class Target(models.Model):
             models.Index(fields=["campaign", "responsible_unit", "code"], name="target_unit_idx"),
             models.Index(fields=["campaign", "state"], name="target_state_idx"),
             models.Index(fields=["campaign", "-priority_rank", "code"], name="target_priority_idx"),
+            # The ledger page's other sorts, so that a page of 50 is read in order, not sorted.
+            models.Index(fields=["campaign", "resident_population"], name="target_population_idx"),
+            models.Index(fields=["campaign", "rented_floor_area"], name="target_area_idx"),
+            models.Index(fields=["campaign", "updated_at"], name="target_updated_idx"),
         ]
         verbose_name = _("target")
         verbose_name_plural = _("targets")
