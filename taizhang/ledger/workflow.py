@@ -25,6 +25,7 @@ from .services import target_change, target_snapshot
 
 S = Target.State
 R = Membership.Role
+LABELS = ("target_type", "street", "system", "responsible_unit")
 OPEN = (S.REGISTERED, S.VERIFIED, S.PLAN_APPROVED, S.IN_REMEDIATION, S.COMPLETION_REPORTED, S.REBOUND)
 
 
@@ -118,19 +119,24 @@ def target_transition(*, target: Target, to: str, actor, comment: str = "", chec
 
 
 def _move(target, source, to, actor, comment, *, hold_reason, hold_review_on) -> TransitionEvent:
-    before = target_snapshot(target) | _hold(target)
+    # One read with the labels the snapshot needs, instead of one query per relation.
+    current = Target.objects.select_related(*LABELS).get(pk=target.pk)
+    before = target_snapshot(current) | _hold(current)
     holding = to == S.ON_HOLD
     fields = {"state": to, "held_from": source if holding else "", "hold_reason": hold_reason if holding else "",
-              "hold_review_on": hold_review_on if holding else None}
-    moved = Target.objects.filter(pk=target.pk, state=source).update(
-        version=F("version") + 1, updated_at=timezone.now(), **fields)
+              "hold_review_on": hold_review_on if holding else None, "updated_at": timezone.now()}
+    moved = Target.objects.filter(pk=target.pk, state=source).update(version=F("version") + 1, **fields)
     if moved != 1:
         raise TransitionRefused(_("Someone else moved this target meanwhile (it is no longer “%(state)s”); "
                                   "reload the page.") % {"state": S(source).label})
-    target.refresh_from_db()
-    event = TransitionEvent.objects.create(target=target, from_state=source, to_state=to, actor=actor,
+    # The conditional update succeeded, so the row is `current` with these fields and one more version.
+    for obj in (current, target):
+        for name, value in fields.items():
+            setattr(obj, name, value)
+        obj.version = current.version + 1 if obj is target else obj.version + 1
+    event = TransitionEvent.objects.create(target=current, from_state=source, to_state=to, actor=actor,
                                            comment=comment)
-    changelog_append(changes=[target_change(target, "update", before, target_snapshot(target) | _hold(target))],
+    changelog_append(changes=[target_change(current, "update", before, target_snapshot(current) | _hold(current))],
                      actor=actor, reason=comment or "%s → %s" % (S(source).label, S(to).label))
     return event
 

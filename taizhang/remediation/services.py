@@ -7,11 +7,11 @@ from django.utils.translation import gettext_lazy
 
 from taizhang.accounts.models import Membership
 from taizhang.core.changelog import Change, changelog_append
-from taizhang.ledger.models import Target
+from taizhang.ledger.models import Target, TransitionEvent
 from taizhang.ledger.services import target_update
 from taizhang.ledger.workflow import may_act, target_transition
 
-from .models import Tenant, Verification
+from .models import Acceptance, Inspection, Plan, Tenant, Verification
 
 R = Membership.Role
 # Verified facts that, once both parties confirm, correct the ledger.
@@ -109,17 +109,43 @@ def _verification_confirmed(target: Target) -> str | None:
     return _("A verification confirmed by both the street sub-command and the rights holder is needed first.")
 
 
-def _not_yet(message):
-    return lambda target: message
+def _acceptance_decided(decision: str, missing):
+    """Met when the latest acceptance since the target last reported completion has this decision."""
+    def check(target: Target) -> str | None:
+        acceptances = Acceptance.objects.filter(target=target)
+        reported_at = (TransitionEvent.objects.filter(target=target, to_state=Target.State.COMPLETION_REPORTED)
+                       .order_by("-at", "-id").values_list("at", flat=True).first())
+        if reported_at is not None:
+            acceptances = acceptances.filter(decided_at__gte=reported_at)
+        latest = acceptances.order_by("-decided_at", "-id").values_list("decision", flat=True).first()
+        return None if latest == decision else str(missing)
+    return check
 
 
-# Plans, acceptance and re-inspections are not recorded yet: their conditions are unmet.
+def _reinspection_failed(target: Target) -> str | None:
+    # Every failed re-inspection moves its target to rebound in the same transaction, so a failure
+    # not yet matched by a rebound is the new one; older failures caused earlier rebounds.
+    failed = Inspection.objects.filter(target=target, passed=False).count()
+    if failed > TransitionEvent.objects.filter(target=target, to_state=Target.State.REBOUND).count():
+        return None
+    return _("No failed re-inspection for this target since it was closed.")
+
+
+def _plan_approved(target: Target) -> str | None:
+    # An approved version stays the plan in force until a newer one is approved (see plans.py).
+    if Plan.objects.filter(target=target, status=Plan.Status.APPROVED).exists():
+        return None
+    return _("No approved plan (一院一策) for this target yet.")
+
+
 CHECKS = {
     "verification_confirmed": _verification_confirmed,
-    "plan_approved": _not_yet(gettext_lazy("No approved plan (一院一策) for this target yet.")),
-    "acceptance_passed": _not_yet(gettext_lazy("No passed acceptance for this target yet.")),
-    "acceptance_failed": _not_yet(gettext_lazy("No failed acceptance to return this target with.")),
-    "reinspection_failed": _not_yet(gettext_lazy("No failed re-inspection for this target.")),
+    "plan_approved": _plan_approved,
+    "acceptance_passed": _acceptance_decided(Acceptance.Decision.PASSED,
+                                             gettext_lazy("No passed acceptance for this target yet.")),
+    "acceptance_failed": _acceptance_decided(Acceptance.Decision.FAILED,
+                                             gettext_lazy("No failed acceptance to return this target with.")),
+    "reinspection_failed": _reinspection_failed,
 }
 
 

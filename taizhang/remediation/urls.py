@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import acceptance_views, legal_views, plan_views, views
 
 app_name = "remediation"
 urlpatterns = [
@@ -14,4 +14,29 @@ urlpatterns = [
     path("targets/<int:pk>/lessons/", views.lesson_add, name="lesson_add"),
     path("outcomes/", views.outcomes_report, name="outcomes"),
     path("pilots/", views.pilots_report, name="pilots"),
+    path("targets/<int:pk>/legal/", legal_views.legal, name="legal"),
+    path("targets/<int:pk>/leases/", legal_views.lease_add, name="lease_add"),
+    path("leases/<int:lease_id>/notice/", legal_views.notice, name="lease_notice"),
+    path("leases/<int:lease_id>/answer/", legal_views.answer, name="lease_answer"),
+    path("leases/<int:lease_id>/exposure/", legal_views.exposure, name="lease_exposure"),
+    path("leases/<int:lease_id>/steps/", legal_views.step_open, name="legal_step_open"),
+    path("legal-steps/<int:step_id>/done/", legal_views.step_done, name="legal_step_done"),
+    path("legal/", legal_views.legal_list, name="legal_list"),
+    path("targets/<int:pk>/petitions/", legal_views.petition_add, name="petition_add"),
+    path("petitions/<int:petition_id>/handle/", legal_views.petition_reply, name="petition_handle"),
+    path("petitions/<int:petition_id>/risk/", legal_views.petition_risk, name="petition_risk"),
+    path("targets/<int:pk>/plans/", plan_views.plans, name="plans"),
+    path("targets/<int:pk>/plans/new/", plan_views.plan_create_view, name="plan_create"),
+    path("targets/<int:pk>/plans/next/", plan_views.plan_new_version_view, name="plan_new_version"),
+    path("plans/<int:plan_id>/edit/", plan_views.plan_edit, name="plan_edit"),
+    path("plans/<int:plan_id>/submit/", plan_views.plan_submit_view, name="plan_submit"),
+    path("plans/<int:plan_id>/approve/", plan_views.plan_approve_view, name="plan_approve"),
+    path("policies/", plan_views.policies, name="policies"),
+    path("policies/new/", plan_views.policy_create_view, name="policy_create"),
+    path("policies/<int:policy_id>/", plan_views.policy, name="policy"),
+    path("policies/<int:policy_id>/edit/", plan_views.policy_edit, name="policy_edit"),
+    path("targets/<int:pk>/acceptance/", acceptance_views.acceptance, name="acceptance"),
+    path("targets/<int:pk>/reinspect/", acceptance_views.reinspect, name="reinspect"),
+    path("inspections/", acceptance_views.inspections, name="inspections"),
+    path("rebound/", acceptance_views.rebound, name="rebound"),
 ]

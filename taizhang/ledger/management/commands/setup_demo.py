@@ -16,6 +16,8 @@ class Command(BaseCommand):
             call_command("load_preset", str(PRESET), stdout=self.stdout)
         if not Target.objects.exists():
             call_command("demo", stdout=self.stdout)
+            # The policy library lives in remediation, which the ledger does not import.
+            call_command("demo_policies", stdout=self.stdout)
         else:
             self.stdout.write("database already holds %d targets; left as it is" % Target.objects.count())
             call_command("demo_accounts", stdout=self.stdout)

@@ -1,0 +1,213 @@
+"""Acceptance (验收) and re-inspections against rebound (长效管控): the writes and the reads.
+
+A passed acceptance closes the account (销账) and schedules re-inspections at the days the
+preset gives (`[anti_rebound] reinspect_after_days`), counted from the closing day. A failed
+re-inspection moves the target to rebound at once and cancels the visits still pending; the
+next closing schedules a fresh series.
+
+The rebound step is taken by the system (actor None), not by the inspector: it is automatic,
+caused by the inspection, and the workflow keeps the manual CLOSED → REBOUND step for the HQ
+office alone. Who inspected is kept on the inspection, in its change-log entry and in the
+step's comment, so the timeline still names them.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from taizhang.accounts.models import Membership
+from taizhang.accounts.scoping import visible_q
+from taizhang.core.changelog import Change, changelog_append
+from taizhang.ledger.models import Target, TransitionEvent
+from taizhang.ledger.workflow import may_act
+
+from .models import Acceptance, Inspection
+from .services import RemediationError, target_step
+
+R = Membership.Role
+S = Target.State
+ACCEPTORS = {R.OFFICE}
+INSPECTORS = {R.STREET, R.OFFICE}
+CHECKLIST = ("tenants_cleared", "structures_demolished", "demolished_area", "site_cleaned", "land_returned")
+
+
+def _acceptance_data(acceptance: Acceptance) -> dict:
+    data = {f: getattr(acceptance, f) for f in ("tenants_cleared", "structures_demolished", "site_cleaned",
+                                                "land_returned", "decision", "reasons")}
+    area = acceptance.demolished_area
+    data["demolished_area"] = str(area) if area is not None else None
+    data["decided_by"] = acceptance.decided_by_id
+    return data
+
+
+def _inspection_data(inspection: Inspection) -> dict:
+    return {"due_on": inspection.due_on.isoformat(),
+            "done_on": inspection.done_on.isoformat() if inspection.done_on else None,
+            "passed": inspection.passed, "findings": inspection.findings, "inspector": inspection.inspector_id}
+
+
+def _inspection_change(inspection: Inspection, action: str, before, after) -> Change:
+    return Change("remediation.inspection", str(inspection.pk), str(inspection), action, before, after)
+
+
+@transaction.atomic
+def acceptance_record(*, target: Target, actor, decision: str, reasons: str = "", tenants_cleared: bool = False,
+                      structures_demolished: bool = False, demolished_area=None, site_cleaned: bool = False,
+                      land_returned: bool = False) -> Acceptance:
+    """The HQ office checks reported completion.
+
+    Passed: the target is closed (销账) and its re-inspections are scheduled. Failed: it goes
+    back to remediation with the reasons as the step's comment.
+    """
+    if not may_act(actor, target, ACCEPTORS):
+        raise RemediationError(_("Only the HQ office accepts the work on a target."))
+    target.refresh_from_db()
+    if target.state != S.COMPLETION_REPORTED:
+        raise RemediationError(_("Acceptance needs a target in “%(needed)s”; this one is “%(state)s”.") % {
+            "needed": S.COMPLETION_REPORTED.label, "state": target.get_state_display()})
+    acceptance = Acceptance(
+        target=target, decided_by=actor, decision=decision, reasons=reasons.strip(),
+        tenants_cleared=tenants_cleared, structures_demolished=structures_demolished,
+        demolished_area=demolished_area, site_cleaned=site_cleaned, land_returned=land_returned)
+    errors = {}
+    try:
+        acceptance.full_clean()
+    except ValidationError as exc:
+        errors = exc.message_dict
+    if decision == Acceptance.Decision.FAILED and not acceptance.reasons:
+        errors.setdefault("reasons", []).append(_("A failed acceptance needs its reasons."))
+    if errors:
+        raise ValidationError(errors)
+    acceptance.save()
+    changelog_append(changes=[Change("remediation.acceptance", str(acceptance.pk), str(acceptance), "create", None,
+                                     _acceptance_data(acceptance))],
+                     actor=actor, reason=_("acceptance recorded"))
+    if decision == Acceptance.Decision.PASSED:
+        target_step(target=target, to=S.CLOSED, actor=actor, comment=_("Acceptance passed."))
+        _inspections_schedule(target=target, actor=actor, closed_on=timezone.localdate())
+    else:
+        target_step(target=target, to=S.IN_REMEDIATION, actor=actor, comment=acceptance.reasons)
+    return acceptance
+
+
+def _inspections_schedule(*, target: Target, actor, closed_on: datetime.date) -> list[Inspection]:
+    """A fresh series of re-inspections from the closing day, at the preset's falling frequency."""
+    days = (target.campaign.rules.get("anti_rebound") or {}).get("reinspect_after_days") or []
+    rows = Inspection.objects.bulk_create(
+        Inspection(target=target, due_on=closed_on + datetime.timedelta(days=d)) for d in days)
+    changelog_append(changes=[_inspection_change(i, "create", None, _inspection_data(i)) for i in rows],
+                     actor=actor, reason=_("re-inspections scheduled"))
+    return rows
+
+
+def _inspections_cancel(*, target: Target, actor) -> int:
+    """Drop the visits still pending: a rebounded target is remediated again, then re-scheduled."""
+    pending = list(Inspection.objects.filter(target=target, done_on__isnull=True))
+    changelog_append(changes=[_inspection_change(i, "delete", _inspection_data(i), None) for i in pending],
+                     actor=actor, reason=_("re-inspections cancelled: the target rebounded"))
+    Inspection.objects.filter(pk__in=[i.pk for i in pending]).delete()
+    return len(pending)
+
+
+def _closed_on(target: Target) -> datetime.date | None:
+    at = (TransitionEvent.objects.filter(target=target, to_state=S.CLOSED)
+          .order_by("-at", "-id").values_list("at", flat=True).first())
+    return timezone.localdate(at) if at else None
+
+
+@transaction.atomic
+def inspection_record(*, target: Target, actor, passed: bool, findings: str = "",
+                      done_on: datetime.date | None = None) -> Inspection:
+    """A re-inspection of a closed target; a failed one moves the target to rebound.
+
+    It fills the earliest visit still pending; a visit off the schedule gets its own row.
+    """
+    if not may_act(actor, target, INSPECTORS):
+        raise RemediationError(_("Only the street sub-command or the HQ office records a re-inspection."))
+    target.refresh_from_db()
+    if target.state != S.CLOSED:
+        raise RemediationError(_("A re-inspection is recorded on a closed target only; this one is “%(state)s”.")
+                               % {"state": target.get_state_display()})
+    today, findings = timezone.localdate(), findings.strip()
+    done_on = done_on or today
+    closed_on = _closed_on(target)
+    errors = {}
+    if not isinstance(passed, bool):
+        errors["passed"] = [_("Say whether the re-inspection passed.")]
+    elif not passed and not findings:
+        errors["findings"] = [_("A failed re-inspection needs its findings.")]
+    if done_on > today:
+        errors["done_on"] = [_("A re-inspection cannot be dated in the future.")]
+    elif closed_on and done_on < closed_on:
+        errors["done_on"] = [_("A re-inspection cannot predate the closing (%(day)s).") % {
+            "day": closed_on.isoformat()}]
+    if errors:
+        raise ValidationError(errors)
+    inspection = (Inspection.objects.filter(target=target, done_on__isnull=True).order_by("due_on", "id").first()
+                  or Inspection(target=target, due_on=done_on))
+    before = _inspection_data(inspection) if inspection.pk else None
+    done = {"done_on": done_on, "passed": passed, "findings": findings, "inspector": actor}
+    for field, value in done.items():
+        setattr(inspection, field, value)
+    inspection.full_clean()
+    if before is None:
+        inspection.save()
+    # Conditional: two inspectors filling the same visit at once do not overwrite each other.
+    elif Inspection.objects.filter(pk=inspection.pk, done_on__isnull=True).update(**done) != 1:
+        raise RemediationError(_("Someone recorded this re-inspection meanwhile; reload the page."))
+    changelog_append(changes=[_inspection_change(inspection, "update" if before else "create", before,
+                                                 _inspection_data(inspection))],
+                     actor=actor, reason=_("re-inspection recorded"))
+    if not passed:
+        _inspections_cancel(target=target, actor=actor)
+        target_step(target=target, to=S.REBOUND, actor=None, comment=_(
+            "Rebound found by the re-inspection of %(day)s (inspector %(inspector)s): %(findings)s") % {
+            "day": done_on.isoformat(), "inspector": actor.get_username() if actor else _("system"),
+            "findings": findings})
+    return inspection
+
+
+# Reads. Lists across targets start from the scoping rule, through the target.
+
+def target_acceptances(target: Target):
+    return Acceptance.objects.filter(target=target).select_related("decided_by").order_by("-decided_at", "-id")
+
+
+def target_inspections(target: Target):
+    return Inspection.objects.filter(target=target).select_related("inspector").order_by("due_on", "id")
+
+
+def inspections_overdue(user, campaign, on: datetime.date):
+    """Visits due before `on` and not done, on closed targets the user sees, street by street."""
+    return (Inspection.objects.filter(visible_q(user, prefix="target__"), target__campaign=campaign,
+                                      target__state=S.CLOSED, done_on__isnull=True, due_on__lt=on)
+            .select_related("target", "target__street")
+            .order_by("target__street__sort", "target__street__code", "due_on", "target__code", "id"))
+
+
+def rebound_rates(targets) -> dict:
+    """Rebounded targets / targets ever closed, by street, by system and in all, counted in the database.
+
+    A target counts as ever closed (or rebounded) when it is in that state now, or when its
+    timeline shows it moved there; a target that rebounded and was closed again counts once in each.
+    """
+    def moved_to(state):
+        return Exists(TransitionEvent.objects.filter(target=OuterRef("pk"), to_state=state))
+
+    counts = {
+        "closed": Count("pk", filter=Q(state__in=[S.CLOSED, S.REBOUND]) | Q(moved_to(S.CLOSED))),
+        "rebounded": Count("pk", filter=Q(state=S.REBOUND) | Q(moved_to(S.REBOUND))),
+    }
+    rows = {
+        kind: list(targets.values(field, label=F(field + "__name")).annotate(**counts)
+                   .order_by(field + "__sort", field + "__code"))
+        for kind, field in (("street", "street"), ("system", "system"))
+    }
+    rows["total"] = [dict(targets.aggregate(**counts), label=_("All targets"))]
+    for row in (*rows["street"], *rows["system"], *rows["total"]):
+        row["pct"] = 100 * row["rebounded"] / row["closed"] if row["closed"] else None
+    return rows

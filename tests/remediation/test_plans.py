@@ -1,0 +1,605 @@
+"""One compound, one policy (一院一策): plan versions, approval, templates, and the policy library."""
+
+import datetime
+import io
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from taizhang.campaigns.models import OrgUnit
+from taizhang.campaigns.presets import PresetError, parse_preset, preset_load
+from taizhang.core.models import ChangeLogEntry
+from taizhang.ledger.models import Target
+from taizhang.ledger.workflow import TransitionRefused
+from taizhang.remediation.management.commands.demo_policies import DEMO_POLICIES
+from taizhang.remediation.models import Plan, PlanStep, Policy
+from taizhang.remediation.models.plans import Means
+from taizhang.remediation.plans import (
+    plan_approve,
+    plan_create,
+    plan_new_version,
+    plan_submit,
+    plan_template,
+    plan_update,
+    policies_search,
+    policy_citations,
+    policy_create,
+    policy_update,
+)
+from taizhang.remediation.services import RemediationError, target_step, verification_confirm, verification_record
+from tests.conftest import PRESET
+from tests.racing import race
+
+S = Plan.Status
+DAY = datetime.date(2015, 12, 1)
+
+
+def _plan(target, actor, *, steps=None, planned_on=DAY, means=("persuasion", "legal"), summary=""):
+    if steps is None:
+        steps = [{"description": "约谈产权人", "means": "persuasion", "due_on": DAY + datetime.timedelta(days=10)},
+                 {"description": "解除租赁合同", "means": "legal", "due_on": DAY + datetime.timedelta(days=30)}]
+    return plan_create(target=target, actor=actor, planned_on=planned_on, means=list(means), summary=summary,
+                       steps=steps)
+
+
+def _db():
+    """Everything a refused plan write must leave alone."""
+    return (list(Plan.objects.order_by("pk").values_list("pk", "version", "status", "planned_on", "means")),
+            list(PlanStep.objects.order_by("pk").values_list("pk", "plan_id", "description", "due_on")),
+            ChangeLogEntry.objects.count())
+
+
+def _policy(campaign, title="中华人民共和国合同法", **fields):
+    return policy_create(campaign=campaign, actor=None, title=title, **fields)
+
+
+# Plans: recording
+
+def test_street_staff_drafts_v1_with_means_steps_owner_and_policies(campaign, units, targets, personas):
+    law = _policy(campaign)
+    plan = _plan(targets["GC-0001"], personas["alice"], steps=[
+        {"description": "解除租赁合同", "means": "legal", "owner": units["U-GC"], "due_on": datetime.date(2016, 1, 15),
+         "policies": [law.pk]}])
+    assert (plan.version, plan.status, plan.means, plan.created_by) == (1, S.DRAFT, ["persuasion", "legal"],
+                                                                        personas["alice"])
+    step = plan.steps.get()
+    assert (step.description, step.owner, list(step.policies.all())) == ("解除租赁合同", units["U-GC"], [law])
+    entry = ChangeLogEntry.objects.get(object_type="remediation.plan", object_id=str(plan.pk))
+    assert entry.after["steps"][0]["policies"] == [law.pk] and entry.actor == personas["alice"]
+
+
+@pytest.mark.parametrize("name, code", [("alice", "GC-0001"), ("dan", "GC-0002"), ("carol", "LG-0001")])
+def test_street_unit_and_office_record_plans(targets, personas, name, code):
+    assert _plan(targets[code], personas[name]).version == 1
+
+
+@pytest.mark.parametrize("name", ["bob", "erin", "lee", "gina", "jin", "olive"])
+def test_other_roles_may_not_record_a_plan(targets, personas, name):
+    before = _db()
+    with pytest.raises(RemediationError):
+        _plan(targets["GC-0001"], personas[name])
+    assert _db() == before
+
+
+def test_a_step_due_before_the_plan_date_is_refused_and_nothing_changes(targets, personas):
+    before = _db()
+    with pytest.raises(ValidationError) as exc:
+        _plan(targets["GC-0001"], personas["alice"], steps=[
+            {"description": "约谈产权人", "due_on": DAY - datetime.timedelta(days=1)}])
+    assert "2015-11-30" in str(exc.value.message_dict["steps"])
+    assert _db() == before
+
+
+def test_a_plan_without_means_is_refused_and_nothing_changes(targets, personas):
+    before = _db()
+    with pytest.raises(ValidationError) as exc:
+        _plan(targets["GC-0001"], personas["alice"], means=())
+    assert "means" in exc.value.message_dict
+    assert _db() == before
+
+
+def test_unknown_means_and_a_step_means_outside_the_plan_are_refused(targets, personas):
+    before = _db()
+    with pytest.raises(ValidationError) as exc:
+        _plan(targets["GC-0001"], personas["alice"], means=("bribery",))
+    assert "means" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        _plan(targets["GC-0001"], personas["alice"], means=("persuasion",),
+              steps=[{"description": "起诉", "means": "legal"}])
+    assert "steps" in exc.value.message_dict
+    with pytest.raises(ValidationError):
+        _plan(targets["GC-0001"], personas["alice"], steps=[{"description": "  ", "means": "legal"}])
+    assert _db() == before
+
+
+def test_owner_and_policies_must_belong_to_the_campaign(campaign, targets, personas):
+    other, _created = preset_load(text=PRESET.read_text(encoding="utf-8").replace(
+        'slug = "shijingshan-2015"', 'slug = "other-2016"'))
+    foreign_unit = OrgUnit.objects.get(campaign=other, code="GC")
+    foreign_law = _policy(other)
+    before = _db()
+    for step in ({"description": "清退商户", "owner": foreign_unit},
+                 {"description": "清退商户", "policies": [foreign_law.pk]}):
+        with pytest.raises(ValidationError):
+            _plan(targets["GC-0001"], personas["alice"], steps=[step])
+    assert _db() == before
+
+
+# Plans: submission, approval, versions
+
+def test_approving_a_draft_that_has_no_steps_is_refused_and_nothing_changes(targets, personas):
+    plan = _plan(targets["GC-0001"], personas["carol"], steps=[])
+    before = _db()
+    with pytest.raises(RemediationError, match="step|步骤"):
+        plan_approve(plan=plan, actor=personas["carol"])
+    with pytest.raises(RemediationError):
+        plan_submit(plan=plan, actor=personas["carol"])
+    assert _db() == before
+
+
+def test_only_the_hq_office_approves(targets, personas):
+    plan = _plan(targets["GC-0001"], personas["alice"])
+    plan_submit(plan=plan, actor=personas["alice"])
+    before = _db()
+    for name in ("alice", "dan", "lee", "gina", "erin", "bob"):
+        with pytest.raises(RemediationError):
+            plan_approve(plan=plan, actor=personas[name])
+    assert _db() == before
+    plan = plan_approve(plan=plan, actor=personas["carol"])
+    assert (plan.status, plan.approved_by) == (S.APPROVED, personas["carol"]) and plan.approved_at is not None
+
+
+def test_an_approved_version_is_immutable(units, targets, personas):
+    plan = _plan(targets["GC-0001"], personas["alice"])
+    plan_approve(plan=plan, actor=personas["carol"])
+    before = _db()
+    with pytest.raises(RemediationError, match="v1|1"):
+        plan_update(plan=plan, actor=personas["carol"], planned_on=DAY, means=["legal"],
+                    steps=[{"description": "改一下", "means": "legal"}])
+    for action in (plan_submit, plan_approve):
+        with pytest.raises(RemediationError):
+            action(plan=plan, actor=personas["carol"])
+    assert _db() == before
+
+
+def test_editing_a_submitted_version_returns_it_to_draft(units, targets, personas):
+    plan = _plan(targets["GC-0001"], personas["alice"])
+    plan_submit(plan=plan, actor=personas["alice"])
+    with pytest.raises(RemediationError):
+        plan_submit(plan=plan, actor=personas["alice"])
+    plan = plan_update(plan=plan, actor=personas["dan"], planned_on=DAY, means=["economic"], summary="补偿腾退",
+                       steps=[{"description": "签订补偿协议", "means": "economic", "owner": units["U-GC"]}])
+    assert (plan.status, plan.means, plan.summary) == (S.DRAFT, ["economic"], "补偿腾退")
+    assert list(plan.steps.values_list("description", "order")) == [("签订补偿协议", 1)]
+    entry = ChangeLogEntry.objects.filter(object_type="remediation.plan").latest("id")
+    assert entry.before["status"] == S.SUBMITTED and len(entry.before["steps"]) == 2
+
+
+def test_editing_with_a_step_due_before_the_plan_date_changes_nothing(targets, personas):
+    plan = _plan(targets["GC-0001"], personas["alice"])
+    before = _db()
+    with pytest.raises(ValidationError):
+        plan_update(plan=plan, actor=personas["alice"], planned_on=datetime.date(2016, 2, 1), means=["legal"],
+                    steps=[{"description": "起诉", "means": "legal", "due_on": datetime.date(2016, 1, 1)}])
+    assert _db() == before
+
+
+def test_a_new_version_copies_the_latest_and_its_approval_supersedes_v1(units, campaign, targets, personas):
+    law = _policy(campaign)
+    target = targets["GC-0001"]
+    v1 = _plan(target, personas["alice"], steps=[
+        {"description": "解除租赁合同", "means": "legal", "owner": units["U-GC"], "policies": [law]}])
+    plan_approve(plan=v1, actor=personas["carol"])
+    v2 = plan_new_version(target=target, actor=personas["dan"])
+    assert (v2.version, v2.status, v2.means, v2.planned_on) == (2, S.DRAFT, v1.means, v1.planned_on)
+    step = v2.steps.get()
+    assert (step.description, step.owner, list(step.policies.all())) == ("解除租赁合同", units["U-GC"], [law])
+    assert step.pk != v1.steps.get().pk
+    plan_approve(plan=v2, actor=personas["carol"])
+    v1.refresh_from_db()
+    assert (v1.status, Plan.objects.get(pk=v2.pk).status) == (S.SUPERSEDED, S.APPROVED)
+    with pytest.raises(RemediationError):
+        plan_update(plan=v1, actor=personas["carol"], planned_on=DAY, means=["legal"])
+    assert ChangeLogEntry.objects.filter(object_type="remediation.plan", object_id=str(v1.pk),
+                                         after__status=S.SUPERSEDED).exists()
+
+
+def test_no_second_open_version(targets, personas):
+    target = targets["GC-0001"]
+    _plan(target, personas["alice"])
+    before = _db()
+    with pytest.raises(RemediationError, match="v?1"):
+        plan_new_version(target=target, actor=personas["alice"])
+    with pytest.raises(RemediationError):
+        _plan(target, personas["carol"])
+    assert _db() == before
+
+
+def test_a_new_version_needs_a_plan_to_copy(targets, personas):
+    with pytest.raises(RemediationError):
+        plan_new_version(target=targets["GC-0001"], actor=personas["alice"])
+    assert Plan.objects.count() == 0
+
+
+def _approve_in_child(pk, username):
+    from django.contrib.auth import get_user_model
+
+    try:
+        plan_approve(plan=Plan.objects.get(pk=pk), actor=get_user_model().objects.get(username=username))
+    except RemediationError:
+        return "refused"
+    return "approved"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_approvals_at_once_exactly_one_wins(targets, personas):
+    plan = _plan(targets["GC-0001"], personas["alice"])
+    answers = race("tests.remediation.test_plans:_approve_in_child", [(plan.pk, "carol"), (plan.pk, "carol")])
+    assert answers == ["approved", "refused"]
+    assert ChangeLogEntry.objects.filter(object_type="remediation.plan", after__status=S.APPROVED).count() == 1
+
+
+# The workflow condition
+
+def _verified(target, personas):
+    verification = verification_record(target=target, actor=personas["alice"], facts={})
+    verification_confirm(verification=verification, actor=personas["alice"])
+    verification_confirm(verification=verification, actor=personas["dan"])
+    target_step(target=target, to=Target.State.VERIFIED, actor=personas["alice"])
+
+
+def test_plan_approved_step_needs_an_approved_plan_and_approval_does_not_move_the_target(targets, personas):
+    target = targets["GC-0001"]
+    _verified(target, personas)
+    plan = _plan(target, personas["alice"])
+    plan_submit(plan=plan, actor=personas["alice"])
+    with pytest.raises(TransitionRefused, match="一院一策"):
+        target_step(target=target, to=Target.State.PLAN_APPROVED, actor=personas["carol"])
+    plan_approve(plan=plan, actor=personas["carol"])
+    target.refresh_from_db()
+    assert target.state == Target.State.VERIFIED  # the office takes the step itself
+    target_step(target=target, to=Target.State.PLAN_APPROVED, actor=personas["carol"])
+    target.refresh_from_db()
+    assert target.state == Target.State.PLAN_APPROVED
+
+
+def test_a_superseded_version_alone_does_not_count(targets, personas):
+    target = targets["GC-0001"]
+    _verified(target, personas)
+    plan = _plan(target, personas["alice"])
+    Plan.objects.filter(pk=plan.pk).update(status=S.SUPERSEDED)
+    with pytest.raises(TransitionRefused):
+        target_step(target=target, to=Target.State.PLAN_APPROVED, actor=personas["carol"])
+
+
+# Templates from the preset
+
+def test_the_preset_has_a_template_for_every_target_type_with_known_means(campaign):
+    templates = campaign.rules["plan_templates"]
+    assert {t["target_type"] for t in templates} == set(campaign.target_types.values_list("code", flat=True))
+    for template in templates:
+        assert template["steps"] and set(template["means"]) <= set(Means.values)
+
+
+def test_a_target_is_offered_its_types_template(units, targets):
+    compound = plan_template(targets["GC-0001"])
+    assert "解除房屋和土地租赁合同" in compound["steps"] and "personal" in compound["means"]
+    scrap_type = units["GC"].campaign.target_types.get(code="scrap")
+    Target.objects.filter(pk=targets["GC-0003"].pk).update(target_type=scrap_type)
+    scrap = plan_template(Target.objects.get(pk=targets["GC-0003"].pk))
+    assert any("无照经营" in s for s in scrap["steps"])
+
+
+TEMPLATE = '\n[[plan_templates]]\ntarget_type = "compound"\nmeans = ["legal"]\nsteps = ["清退商户"]\n'
+
+
+def _preset_with(template: str) -> str:
+    """The built-in preset with its plan templates replaced by `template`."""
+    return PRESET.read_text(encoding="utf-8").split("\n# 一院一策的方案模板")[0] + template
+
+
+def test_a_preset_template_is_stored_with_the_rules():
+    assert parse_preset(_preset_with(TEMPLATE))["rules"]["plan_templates"] == [
+        {"target_type": "compound", "means": ["legal"], "steps": ["清退商户"]}]
+
+
+@pytest.mark.parametrize("change, key", [
+    (lambda t: t.replace('"compound"', '"factory"'), "plan_templates[0].target_type"),
+    (lambda t: t + t, "plan_templates[1].target_type"),
+    (lambda t: t.replace('["清退商户"]', "[]"), "plan_templates[0].steps"),
+    (lambda t: t.replace('["清退商户"]', '["清退商户", 3]'), "plan_templates[0].steps[1]"),
+    (lambda t: t.replace('["legal"]', '"legal"'), "plan_templates[0].means"),
+    (lambda t: t.replace('steps = ["清退商户"]\n', ""), "plan_templates[0].steps"),
+])
+def test_a_bad_plan_template_is_refused_naming_the_key(change, key):
+    with pytest.raises(PresetError, match=key.replace("[", r"\[").replace("]", r"\]")):
+        parse_preset(_preset_with(change(TEMPLATE)))
+
+
+# The policy library
+
+@pytest.mark.parametrize("name", ["carol", "gina"])
+def test_the_office_and_working_groups_keep_the_library(campaign, personas, name):
+    policy = policy_create(campaign=campaign, actor=personas[name], title="北京市城乡规划条例",
+                           issuer="北京市人民代表大会常务委员会", tags="城乡规划， 违法建设、北京 北京")
+    assert policy.tags == "城乡规划,违法建设,北京"
+    policy = policy_update(policy=policy, actor=personas[name], changes={"number": "  第1号 "})
+    assert Policy.objects.get(pk=policy.pk).number == "第1号"
+    assert ChangeLogEntry.objects.filter(object_type="remediation.policy", object_id=str(policy.pk)).count() == 2
+
+
+@pytest.mark.parametrize("name", ["alice", "bob", "dan", "erin", "lee", "jin", "olive"])
+def test_other_roles_may_not_write_the_library(campaign, personas, name):
+    policy = _policy(campaign)
+    count = ChangeLogEntry.objects.count()
+    with pytest.raises(RemediationError):
+        policy_create(campaign=campaign, actor=personas[name], title="x")
+    with pytest.raises(RemediationError):
+        policy_update(policy=policy, actor=personas[name], changes={"title": "y"})
+    assert (Policy.objects.count(), Policy.objects.get().title, ChangeLogEntry.objects.count()) == (
+        1, "中华人民共和国合同法", count)
+
+
+def test_a_policy_without_a_title_is_refused(campaign, personas):
+    policy = _policy(campaign)
+    count = ChangeLogEntry.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        policy_create(campaign=campaign, actor=personas["carol"], title="  ")
+    assert "title" in exc.value.message_dict
+    with pytest.raises(ValidationError):
+        policy_update(policy=policy, actor=personas["carol"], changes={"title": ""})
+    with pytest.raises(ValidationError):
+        policy_update(policy=policy, actor=personas["carol"], changes={"campaign": None})
+    assert (Policy.objects.get().title, ChangeLogEntry.objects.count()) == ("中华人民共和国合同法", count)
+
+
+def test_search_reads_title_issuer_number_tags_and_text_and_tags_match_whole(campaign):
+    contract = _policy(campaign, issuer="全国人民代表大会", number="主席令第十五号", tags="租赁合同,合同",
+                       text="租赁合同的解除")
+    planning = _policy(campaign, title="中华人民共和国城乡规划法", issuer="全国人民代表大会常务委员会",
+                       tags="违法建设", text="规划许可")
+    licence = _policy(campaign, title="无照经营查处取缔办法", issuer="国务院", tags="租赁合同补充")
+
+    def found(**kw):
+        return set(policies_search(campaign, **kw))
+    assert found(q="城乡规划") == {planning}
+    assert found(q="国务院") == {licence}
+    assert found(q="第十五号") == {contract}
+    assert found(q="违法建设") == {planning}
+    assert found(q="规划许可") == {planning}
+    assert found(q="全国人民代表大会") == {contract, planning}
+    assert found(tag="合同") == {contract}
+    assert found(tag="租赁合同") == {contract}
+    assert found(q="国务院", tag="违法建设") == set()
+
+
+def test_citations_are_limited_to_targets_the_reader_sees(campaign, targets, personas):
+    law = _policy(campaign)
+    for code, actor in (("GC-0001", "alice"), ("LG-0001", "bob")):
+        _plan(targets[code], personas[actor], steps=[{"description": "解除租赁合同", "policies": [law.pk]}])
+
+    def seen(name):
+        return {s.plan.target.code for s in policy_citations(personas[name], law)}
+    assert seen("alice") == {"GC-0001"}
+    assert seen("bob") == {"LG-0001"}
+    assert seen("carol") == seen("gina") == {"GC-0001", "LG-0001"}
+    assert seen("olive") == set()
+
+
+# Pages
+
+def _login(client, personas, name):
+    client.force_login(personas[name])
+    return client
+
+
+def _plan_post(**overrides):
+    data = {"planned_on": "2015-12-01", "means": ["persuasion", "legal"], "summary": "",
+            "steps-TOTAL_FORMS": "2", "steps-INITIAL_FORMS": "0", "steps-MIN_NUM_FORMS": "0",
+            "steps-MAX_NUM_FORMS": "100",
+            "steps-0-description": "约谈产权人", "steps-0-means": "persuasion", "steps-0-due_on": "2015-12-10",
+            "steps-1-description": "", "steps-1-means": "", "steps-1-owner": "", "steps-1-due_on": ""}
+    data.update(overrides)
+    return data
+
+
+def test_the_create_page_offers_the_template_of_the_targets_type(client, targets, personas):
+    page = _login(client, personas, "alice").get("/work/targets/%d/plans/new/" % targets["GC-0001"].pk)
+    html = page.content.decode()
+    assert page.status_code == 200 and "解除房屋和土地租赁合同" in html and "入户宣传" in html
+    assert re.search(r'name="means" value="personal"[^>]*checked', html)
+    assert 'name="steps-INITIAL_FORMS" value="8"' in html  # the compound template's eight steps
+
+
+def test_street_user_drafts_and_submits_and_the_office_approves_on_the_pages(client, campaign, units, targets,
+                                                                             personas):
+    law = _policy(campaign)
+    target = targets["GC-0001"]
+    response = _login(client, personas, "alice").post("/work/targets/%d/plans/new/" % target.pk, _plan_post(**{
+        "steps-0-owner": str(units["U-GC"].pk), "steps-0-policies": [str(law.pk)]}))
+    assert response.status_code == 302
+    plan = Plan.objects.get()
+    step = plan.steps.get()
+    assert (step.owner, list(step.policies.all()), plan.means) == (units["U-GC"], [law], ["persuasion", "legal"])
+    client.post("/work/plans/%d/submit/" % plan.pk)
+    assert Plan.objects.get().status == S.SUBMITTED
+    client.post("/work/plans/%d/approve/" % plan.pk)  # alice: refused
+    assert Plan.objects.get().status == S.SUBMITTED
+    _login(client, personas, "carol").post("/work/plans/%d/approve/" % plan.pk)
+    assert Plan.objects.get().status == S.APPROVED
+    section = client.get("/work/targets/%d/plans/" % target.pk, headers={"HX-Request": "true"})
+    assert b'id="plan-v1"' in section.content and b"<html" not in section.content
+    assert law.title.encode() in section.content
+
+
+def test_a_page_post_with_a_step_due_before_the_plan_date_shows_why_and_saves_nothing(client, targets, personas):
+    before = _db()
+    response = _login(client, personas, "alice").post(
+        "/work/targets/%d/plans/new/" % targets["GC-0001"].pk, _plan_post(**{"steps-0-due_on": "2015-11-20"}))
+    assert response.status_code == 200 and "2015-11-20" in response.content.decode()
+    response = client.post("/work/targets/%d/plans/new/" % targets["GC-0001"].pk, _plan_post(means=[]))
+    assert response.status_code == 200 and b'class="bad"' in response.content
+    assert _db() == before
+
+
+def test_editing_an_approved_version_on_the_page_is_refused(client, targets, personas):
+    plan = _plan(targets["GC-0001"], personas["alice"])
+    plan_approve(plan=plan, actor=personas["carol"])
+    before = _db()
+    _login(client, personas, "alice")
+    page = client.get("/work/plans/%d/edit/" % plan.pk, follow=True)
+    assert page.redirect_chain and 'class="message error"' in page.content.decode()
+    client.post("/work/plans/%d/edit/" % plan.pk, _plan_post())
+    assert _db() == before
+
+
+def test_a_new_version_from_the_page_opens_its_edit_form(client, targets, personas):
+    plan = _plan(targets["GC-0001"], personas["alice"])
+    plan_approve(plan=plan, actor=personas["carol"])
+    response = _login(client, personas, "alice").post("/work/targets/%d/plans/next/" % targets["GC-0001"].pk)
+    v2 = Plan.objects.get(version=2)
+    assert response["Location"] == "/work/plans/%d/edit/" % v2.pk
+    page = client.get(response["Location"])
+    assert "约谈产权人" in page.content.decode()
+    response = client.post(response["Location"], _plan_post(**{"steps-0-description": "入户宣传"}))
+    assert list(Plan.objects.get(pk=v2.pk).steps.values_list("description", flat=True)) == ["入户宣传"]
+
+
+def test_the_plans_section_query_count_does_not_grow_with_versions(client, campaign, targets, personas,
+                                                                   django_assert_num_queries):
+    law = _policy(campaign)
+    target = targets["GC-0001"]
+    steps = [{"description": "解除租赁合同", "means": "legal", "policies": [law.pk]}]
+    plan_approve(plan=_plan(target, personas["alice"], steps=steps), actor=personas["carol"])
+    _login(client, personas, "carol")
+    url = "/work/targets/%d/plans/" % target.pk
+    client.get(url)  # warm the session and the campaign
+    with django_assert_num_queries(10) as one:
+        client.get(url)
+    for _i in range(2):
+        plan_approve(plan=plan_new_version(target=target, actor=personas["alice"]), actor=personas["carol"])
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+PLAN_PAGES = [("get", "/work/targets/{t}/plans/"), ("get", "/work/targets/{t}/plans/new/"),
+              ("post", "/work/targets/{t}/plans/new/"), ("post", "/work/targets/{t}/plans/next/"),
+              ("get", "/work/plans/{p}/edit/"), ("post", "/work/plans/{p}/edit/"),
+              ("post", "/work/plans/{p}/submit/"), ("post", "/work/plans/{p}/approve/")]
+
+
+@pytest.mark.parametrize("method, url", PLAN_PAGES)
+def test_other_street_gets_404_on_every_plan_url(client, targets, personas, method, url):
+    plan = _plan(targets["GC-0001"], personas["alice"])
+    before = _db()
+    _login(client, personas, "bob")
+    response = getattr(client, method)(url.format(t=targets["GC-0001"].pk, p=plan.pk), _plan_post())
+    assert response.status_code == 404
+    assert _db() == before
+
+
+@pytest.mark.parametrize("method, url", PLAN_PAGES)
+def test_anonymous_goes_to_login_on_every_plan_url(client, targets, personas, method, url):
+    plan = _plan(targets["GC-0001"], personas["alice"])
+    response = getattr(client, method)(url.format(t=targets["GC-0001"].pk, p=plan.pk))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("name", ["erin", "lee", "gina"])
+def test_readers_see_the_plans_but_may_not_open_the_forms(client, targets, personas, name):
+    plan = _plan(targets["GC-0001"], personas["alice"])
+    _login(client, personas, name)
+    page = client.get("/work/targets/%d/plans/" % targets["GC-0001"].pk)
+    assert page.status_code == 200 and b"plan-v1" in page.content and b"approve-plan" not in page.content
+    assert client.get("/work/targets/%d/plans/new/" % targets["GC-0001"].pk).status_code == 403
+    assert client.get("/work/plans/%d/edit/" % plan.pk).status_code == 403
+
+
+def test_the_work_page_lazy_loads_the_plans_section(client, targets, personas):
+    page = _login(client, personas, "alice").get("/work/targets/%d/" % targets["GC-0001"].pk)
+    assert 'hx-get="/work/targets/%d/plans/"' % targets["GC-0001"].pk in page.content.decode()
+
+
+def test_everyone_in_the_campaign_reads_the_library(client, campaign, targets, personas):
+    law = _policy(campaign, tags="合同,租赁合同", text="租赁合同的解除")
+    _plan(targets["LG-0001"], personas["bob"], steps=[{"description": "鲁谷：解除租赁合同", "policies": [law.pk]}])
+    _plan(targets["GC-0001"], personas["alice"], steps=[{"description": "古城：解除租赁合同", "policies": [law.pk]}])
+    _login(client, personas, "dan")
+    listing = client.get("/work/policies/", {"q": "合同", "tag": "租赁合同"})
+    assert listing.status_code == 200 and law.title in listing.content.decode()
+    assert b"add-policy" not in listing.content
+    partial = client.get("/work/policies/", {"q": "城乡"}, headers={"HX-Request": "true"})
+    assert b"<html" not in partial.content and law.title.encode() not in partial.content
+    detail = client.get("/work/policies/%d/" % law.pk).content.decode()
+    assert "古城：解除租赁合同" in detail and "鲁谷：解除租赁合同" not in detail
+    assert client.get("/work/policies/new/").status_code == 403
+    assert client.get("/work/policies/%d/edit/" % law.pk).status_code == 403
+
+
+def test_the_policy_group_adds_and_edits_a_policy_on_the_page(client, campaign, personas):
+    _login(client, personas, "gina")
+    response = client.post("/work/policies/new/", {"title": "无照经营查处取缔办法", "issuer": "国务院",
+                                                    "number": "国务院令第370号", "issued_on": "2003-01-06",
+                                                    "tags": "无照经营，废品回收", "text": "概要"})
+    policy = Policy.objects.get()
+    assert response["Location"] == "/work/policies/%d/" % policy.pk
+    assert (policy.campaign, policy.tags, policy.issued_on) == (campaign, "无照经营,废品回收",
+                                                                 datetime.date(2003, 1, 6))
+    form = client.get("/work/policies/%d/edit/" % policy.pk).content.decode()
+    assert "无照经营, 废品回收" in form
+    client.post("/work/policies/%d/edit/" % policy.pk, {"title": "", "tags": ""})
+    assert Policy.objects.get().title == "无照经营查处取缔办法"
+    client.post("/work/policies/%d/edit/" % policy.pk, {"title": "无照经营查处取缔办法（2003）", "tags": "无照经营"})
+    assert Policy.objects.get().title == "无照经营查处取缔办法（2003）"
+
+
+def test_the_library_list_query_count_is_pinned(client, campaign, personas, django_assert_num_queries):
+    for i in range(3):
+        _policy(campaign, title="规定%d" % i, tags="a%d,b" % i)
+    _login(client, personas, "alice")
+    client.get("/work/policies/")
+    with django_assert_num_queries(7):
+        client.get("/work/policies/")
+
+
+POLICY_PAGES = ["/work/policies/", "/work/policies/new/", "/work/policies/{p}/", "/work/policies/{p}/edit/"]
+
+
+@pytest.mark.parametrize("url", POLICY_PAGES)
+def test_anonymous_goes_to_login_on_every_policy_url(client, campaign, url):
+    law = _policy(campaign)
+    response = client.get(url.format(p=law.pk))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("url", POLICY_PAGES)
+def test_a_user_outside_the_campaign_gets_404_on_every_policy_url(client, campaign, personas, url):
+    law = _policy(campaign)
+    assert _login(client, personas, "olive").get(url.format(p=law.pk)).status_code == 404
+
+
+def test_a_policy_of_another_campaign_is_404(client, campaign, personas):
+    other, _created = preset_load(text=PRESET.read_text(encoding="utf-8").replace(
+        'slug = "shijingshan-2015"', 'slug = "other-2016"'))
+    foreign = _policy(other)
+    _login(client, personas, "carol")
+    assert client.get("/work/policies/%d/" % foreign.pk).status_code == 404
+    assert client.post("/work/policies/%d/edit/" % foreign.pk, {"title": "x"}).status_code == 404
+    assert Policy.objects.get(pk=foreign.pk).title == "中华人民共和国合同法"
+
+
+# The demo library
+
+def test_demo_policies_seeds_the_library_once(campaign):
+    call_command("demo_policies", verbosity=0)
+    call_command("demo_policies", verbosity=0)
+    assert Policy.objects.filter(campaign=campaign).count() == len(DEMO_POLICIES) >= 4
+    assert Policy.objects.get(title="中华人民共和国合同法").issued_on == datetime.date(1999, 3, 15)
+
+
+@pytest.mark.django_db
+def test_setup_demo_includes_the_library():
+    call_command("setup_demo", stdout=io.StringIO())
+    assert Policy.objects.count() == len(DEMO_POLICIES)
