@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from taizhang.ledger.models import Target
 
@@ -19,7 +20,8 @@ class Petition(models.Model):
         RECEIVED = "received", _("received")
         HANDLING = "handling", _("being handled")
         REPLIED = "replied", _("replied")
-        CLOSED = "closed", _("closed")
+        # "closed" alone is a target's state (已销账); a petition is closed in another sense.
+        CLOSED = "closed", pgettext_lazy("petition status", "closed")
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="petitions")
     petitioner = models.CharField(_("petitioner"), max_length=200)
