@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from taizhang.accounts.models import Membership
 from taizhang.core.models import ChangeLogEntry
@@ -20,6 +20,14 @@ from taizhang.remediation.legal import (
 from taizhang.remediation.models import Lease, LegalStep
 from taizhang.remediation.services import RemediationError
 from tests.racing import race
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """The messages are checked in their English source text; the zh_Hans ones are tested elsewhere."""
+    with translation.override("en"):
+        yield
+
 
 TODAY = datetime.date(2016, 6, 15)
 D = datetime.date

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from taizhang.accounts.models import Membership
 from taizhang.core.models import ChangeLogEntry
@@ -13,6 +13,14 @@ from taizhang.ledger.models import Target
 from taizhang.remediation.models import Petition
 from taizhang.remediation.petitions import petition_flag, petition_handle, petition_record
 from taizhang.remediation.services import RemediationError
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """The messages are checked in their English source text; the zh_Hans ones are tested elsewhere."""
+    with translation.override("en"):
+        yield
+
 
 TODAY = datetime.date(2016, 6, 15)
 D = datetime.date
