@@ -38,21 +38,25 @@ class Step:
     roles: frozenset
     condition: str | None = None
     label: str = ""
+    # Taken by the service that records its evidence (an acceptance, a re-inspection),
+    # so the work page offers that form instead of a bare button.
+    by_service: bool = False
 
 
 STEPS = (
     Step(S.REGISTERED, S.VERIFIED, frozenset({R.STREET, R.OFFICE}), "verification_confirmed",
          gettext_lazy("Mark verified")),
-    Step(S.VERIFIED, S.PLAN_APPROVED, frozenset({R.OFFICE}), "plan_approved", gettext_lazy("Plan approved")),
+    Step(S.VERIFIED, S.PLAN_APPROVED, frozenset({R.OFFICE}), "plan_approved", gettext_lazy("Mark plan approved")),
     Step(S.PLAN_APPROVED, S.IN_REMEDIATION, frozenset({R.STREET, R.OFFICE, R.UNIT}), None,
          gettext_lazy("Start remediation")),
     Step(S.IN_REMEDIATION, S.COMPLETION_REPORTED, frozenset({R.STREET, R.UNIT, R.OFFICE}), None,
          gettext_lazy("Report completion")),
     Step(S.COMPLETION_REPORTED, S.CLOSED, frozenset({R.OFFICE}), "acceptance_passed",
-         gettext_lazy("Close the account (销账)")),
+         gettext_lazy("Close the account (销账)"), by_service=True),
     Step(S.COMPLETION_REPORTED, S.IN_REMEDIATION, frozenset({R.OFFICE}), "acceptance_failed",
-         gettext_lazy("Return to remediation")),
-    Step(S.CLOSED, S.REBOUND, frozenset({R.OFFICE}), "reinspection_failed", gettext_lazy("Record rebound")),
+         gettext_lazy("Return to remediation"), by_service=True),
+    Step(S.CLOSED, S.REBOUND, frozenset({R.OFFICE}), "reinspection_failed", gettext_lazy("Record rebound"),
+         by_service=True),
     Step(S.REBOUND, S.IN_REMEDIATION, frozenset({R.STREET, R.OFFICE}), None, gettext_lazy("Remediate again")),
     *(Step(state, S.ON_HOLD, frozenset({R.OFFICE}), "hold_reason", gettext_lazy("Put on hold")) for state in OPEN),
 )

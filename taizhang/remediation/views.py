@@ -43,7 +43,7 @@ def _target(request, pk):
 @login_required
 def work(request, pk):
     target = _target(request, pk)
-    steps = [step for step in next_steps(target) if may_take(request.user, target, step)]
+    steps = [step for step in next_steps(target) if not step.by_service and may_take(request.user, target, step)]
     verifications = list(Verification.objects.filter(target=target).prefetch_related("tenants", "photos"))
     can_confirm = may_act(request.user, target, STREET_SIDE | HOLDER_SIDE)
     outcomes = {o.stage: o for o in Outcome.objects.filter(target=target)}
