@@ -174,7 +174,8 @@ def inspection_record(*, target: Target, actor, passed: bool, findings: str = ""
 # Reads. Lists across targets start from the scoping rule, through the target.
 
 def target_acceptances(target: Target):
-    return Acceptance.objects.filter(target=target).select_related("decided_by").order_by("-decided_at", "-id")
+    return (Acceptance.objects.filter(target=target).select_related("decided_by").prefetch_related("photos")
+            .order_by("-decided_at", "-id"))
 
 
 def target_inspections(target: Target):

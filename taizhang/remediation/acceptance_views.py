@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from .acceptance import (
     target_inspections,
 )
 from .models import Acceptance
+from .photos import PhotoError, photo_add, photo_check
 from .services import RemediationError
 from .views import _target
 
@@ -91,10 +93,16 @@ def acceptance(request, pk):
     if request.method == "GET":
         return _page(request, target)
     form = AcceptanceForm(request.POST)
+    photos = [(upload.name, upload.read()) for upload in request.FILES.getlist("photos")]
     if form.is_valid():
         try:
-            acceptance_record(target=target, actor=request.user, **form.cleaned_data)
-        except (RemediationError, TransitionRefused) as exc:
+            for name, data in photos:
+                photo_check(name, data)  # every photo checked before anything is written
+            with transaction.atomic():
+                decided = acceptance_record(target=target, actor=request.user, **form.cleaned_data)
+                for name, data in photos:
+                    photo_add(target=target, actor=request.user, name=name, data=data, acceptance=decided)
+        except (RemediationError, TransitionRefused, PhotoError) as exc:
             messages.error(request, str(exc))
         except ValidationError as exc:
             _refused(request, form, exc)

@@ -86,3 +86,22 @@ def test_roles_without_work_on_the_target_cannot_add_photos(targets, personas):
         with pytest.raises(PhotoError):
             photo_add(target=targets["GC-0001"], actor=personas[name], name="a.jpg", data=_image())
     assert Photo.objects.count() == 0
+
+
+def test_acceptance_takes_photos_and_a_bad_one_records_nothing(client, targets, personas):
+    from taizhang.ledger.models import Target
+    from taizhang.remediation.models import Acceptance
+
+    target = targets["GC-0001"]
+    Target.objects.filter(pk=target.pk).update(state="completion_reported")
+    client.force_login(personas["carol"])
+    url = "/work/targets/%d/acceptance/" % target.pk
+    form = {"decision": "passed", "tenants_cleared": "on", "site_cleaned": "on", "land_returned": "on",
+            "structures_demolished": "on", "demolished_area": "300"}
+    client.post(url, {**form, "photos": [SimpleUploadedFile("bad.png", b"nope")]})
+    assert (Acceptance.objects.count(), Photo.objects.count()) == (0, 0)
+    assert Target.objects.get(pk=target.pk).state == "completion_reported"
+    client.post(url, {**form, "photos": [SimpleUploadedFile("site.jpg", _image(gps=BEIJING))]})
+    acceptance = Acceptance.objects.get()
+    assert [p.acceptance_id for p in Photo.objects.all()] == [acceptance.pk]
+    assert Target.objects.get(pk=target.pk).state == "closed"
