@@ -41,6 +41,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/workflow.py
 
 lint: install
 	$(BIN)/ruff check .
