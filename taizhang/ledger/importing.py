@@ -291,6 +291,7 @@ def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, shee
     report.unknown_columns = table.unknown_columns
     labels = _Labels(campaign)
     parsed = _parse_rows(table, labels, report, progress)
+    del table  # the raw cells are parsed: free them before the ledger's targets are loaded
     _plan_writes(campaign, user, parsed, labels, report, lock=lock, seen_versions=seen_versions or {})
     return report
 
