@@ -45,6 +45,7 @@ from .models import Target
 from .services import OBJECT_TYPE, target_snapshot, targets_bulk_save
 from .tabular import TableError, read_table
 
+PETITION_RISK = Target.Flag.PETITION_RISK
 MAX_DECIMAL = Decimal("9999999999")
 COORDINATE_RANGE = {"longitude": Decimal(180), "latitude": Decimal(90)}
 LOOKUP_CHUNK = 2000
@@ -368,6 +369,10 @@ def _plan_row(row_number: int, values: dict, target: Target | None, report: Impo
     version = values.pop("version", None)
     if version is None and target is not None:
         version = seen_versions.get(target.code)
+    if "flags" in values:
+        # The petition flag follows the target's open petitions, not the spreadsheet.
+        kept = {PETITION_RISK} & set(target.flags if target else ())
+        values["flags"] = sorted((set(values["flags"] or ()) - {PETITION_RISK}) | kept)
     if target is None:
         report.new.append(RowResult(row_number, values["code"], "new"))
         report._writes.append((None, values))

@@ -216,3 +216,15 @@ def test_import_command_dry_run_and_apply(targets, campaign, tmp_path, capsys):
     call_command("import_ledger", str(path), verbosity=0)
     assert Target.objects.filter(code="GC-0301").exists()
     assert "new 1" in capsys.readouterr().out
+
+
+def test_an_import_leaves_the_petition_flag_to_the_petitions(targets, personas, campaign):
+    from taizhang.ledger.services import target_update
+
+    target_update(target=targets["GC-0001"], actor=None, changes={"flags": ["petition_risk"]})
+    data = _export(Target.objects.filter(code="GC-0001"))
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+    header, row = rows[1], list(rows[2])
+    row[header.index("重点情形")] = "重大安全隐患"
+    _apply(campaign, personas["carol"], make_xlsx([row], header=header))
+    assert Target.objects.get(code="GC-0001").flags == ["petition_risk", "safety_hazard"]
