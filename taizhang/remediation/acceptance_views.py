@@ -28,7 +28,7 @@ from .acceptance import (
     target_inspections,
 )
 from .models import Acceptance
-from .photos import PhotoError, photo_add, photo_check
+from .photos import PhotoError, photos_attach, photos_checked
 from .services import RemediationError
 from .views import _target
 
@@ -93,15 +93,12 @@ def acceptance(request, pk):
     if request.method == "GET":
         return _page(request, target)
     form = AcceptanceForm(request.POST)
-    photos = [(upload.name, upload.read()) for upload in request.FILES.getlist("photos")]
     if form.is_valid():
         try:
-            for name, data in photos:
-                photo_check(name, data)  # every photo checked before anything is written
+            photos = photos_checked(request.FILES.getlist("photos"))
             with transaction.atomic():
                 decided = acceptance_record(target=target, actor=request.user, **form.cleaned_data)
-                for name, data in photos:
-                    photo_add(target=target, actor=request.user, name=name, data=data, acceptance=decided)
+                photos_attach(target=target, actor=request.user, photos=photos, acceptance=decided)
         except (RemediationError, TransitionRefused, PhotoError) as exc:
             messages.error(request, str(exc))
         except ValidationError as exc:

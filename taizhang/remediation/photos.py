@@ -97,3 +97,17 @@ def photo_add(*, target, actor, name: str, data: bytes, verification=None, accep
         "target": target.code, "sha256": sha, "size": len(data), "content_type": content_type,
         "location": [str(v) for v in location] if location else None})], actor=actor, reason=_("photo added"))
     return photo
+
+
+def photos_checked(uploads) -> list[tuple[str, bytes]]:
+    """(name, bytes) of uploaded photos, every one checked before the caller writes anything."""
+    photos = [(upload.name, upload.read()) for upload in uploads]
+    for name, data in photos:
+        photo_check(name, data)
+    return photos
+
+
+def photos_attach(*, target, actor, photos: list[tuple[str, bytes]], **record) -> None:
+    """Store checked photos of a target, linked to its verification or acceptance (`record`)."""
+    for name, data in photos:
+        photo_add(target=target, actor=actor, name=name, data=data, **record)

@@ -18,7 +18,7 @@ from .models import Outcome, Photo, PilotLesson, Verification
 from .models.plans import Means
 from .outcomes import RECORDERS as OUTCOME_RECORDERS
 from .outcomes import OutcomeError, outcome_record, outcome_totals
-from .photos import PhotoError, photo_add, photo_check
+from .photos import PhotoError, photos_attach, photos_checked
 from .pilots import MARKERS as PILOT_MARKERS
 from .pilots import PilotError, lesson_record, pilot_comparison, pilot_mark, quota_warnings
 from .services import (
@@ -87,17 +87,14 @@ def verify(request, pk):
         return redirect("remediation:work", pk=target.pk)
     form = VerificationForm(request.POST or None, initial=_ledger_facts(target))
     tenants = TenantFormSet(request.POST or None, prefix="tenants")
-    photos = [(upload.name, upload.read()) for upload in request.FILES.getlist("photos")]
     if request.method == "POST" and form.is_valid() and tenants.is_valid():
         rows = [t.cleaned_data for t in tenants if t.has_changed() and t.cleaned_data.get("name")]
         try:
-            for name, data in photos:
-                photo_check(name, data)  # every photo checked before anything is written
+            photos = photos_checked(request.FILES.getlist("photos"))
             with transaction.atomic():
                 verification = verification_record(target=target, actor=request.user, facts=form.cleaned_data,
                                                    tenants=rows)
-                for name, data in photos:
-                    photo_add(target=target, actor=request.user, name=name, data=data, verification=verification)
+                photos_attach(target=target, actor=request.user, photos=photos, verification=verification)
         except (RemediationError, PhotoError) as exc:
             messages.error(request, str(exc))
         else:
