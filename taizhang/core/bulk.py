@@ -5,7 +5,7 @@ bulk_create compiles every value of every row through the ORM's SQL compiler; fo
 value is prepared once by its field and the rows go to the driver's executemany.
 """
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 CHUNK = 2000
 
@@ -13,10 +13,31 @@ CHUNK = 2000
 def insert_rows(model, objects, field_names: list[str]) -> None:
     """INSERT `objects` (unsaved, no pk) setting `field_names`; their pks are not set."""
     fields = [model._meta.get_field(name) for name in field_names]
+    # The connection itself, not the `connection` proxy: each value's preparation would
+    # otherwise look it up through a thread-local, hundreds of thousands of times.
+    connection = connections[DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
     sql = "INSERT INTO %s (%s) VALUES (%s)" % (
         quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields)))
     rows = [[f.get_db_prep_save(_value(f, obj), connection) for f in fields] for obj in objects]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            cursor.executemany(sql, rows[start:start + CHUNK])
+
+
+def update_rows(model, objects, field_names: list[str]) -> None:
+    """UPDATE the given columns of many saved rows with one executemany.
+
+    bulk_update builds one CASE WHEN per column over the whole batch: measured at 184 s and
+    1.7 GB for 50,000 changed rows, against seconds for this.
+    """
+    fields = [model._meta.get_field(name) for name in field_names]
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    sql = "UPDATE %s SET %s WHERE %s = %%s" % (
+        quote(model._meta.db_table), ", ".join("%s = %%s" % quote(f.column) for f in fields),
+        quote(model._meta.pk.column))
+    rows = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk] for obj in objects]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
             cursor.executemany(sql, rows[start:start + CHUNK])

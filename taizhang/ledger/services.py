@@ -3,13 +3,13 @@
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from taizhang.campaigns.models import Campaign
-from taizhang.core.bulk import concrete_field_names, insert_rows
+from taizhang.core.bulk import concrete_field_names, insert_rows, update_rows
 from taizhang.core.changelog import Change, changelog_append
 
 from .columns import BY_FIELD, COLUMNS, snapshot_value
@@ -114,7 +114,7 @@ def targets_bulk_save(*, creates: list[Target], updates: list[tuple[Target, dict
             changed += ("priority_reasons", "priority_rank")
         groups[changed].append(target)
     for fields, targets in groups.items():
-        _update_columns(targets, [*fields, "version", "updated_at"])
+        update_rows(Target, targets, [*fields, "version", "updated_at"])
     changelog_append(changes=changes, actor=actor, reason=reason)
 
 
@@ -132,19 +132,3 @@ def _insert_targets(targets: list[Target]) -> None:
             by_code[(campaign_id, code)].pk = pk
     for target in targets:
         target._state.adding = False
-
-
-def _update_columns(targets: list[Target], names: list[str]) -> None:
-    """UPDATE the given columns of many rows with one executemany.
-
-    bulk_update builds one CASE WHEN per column over the whole batch: measured at 184 s and
-    1.7 GB for 50,000 changed rows, against seconds for this.
-    """
-    fields = [Target._meta.get_field(name) for name in names]
-    table, quote = Target._meta.db_table, connection.ops.quote_name
-    sql = "UPDATE %s SET %s WHERE %s = %%s" % (
-        quote(table), ", ".join("%s = %%s" % quote(f.column) for f in fields), quote(Target._meta.pk.column))
-    rows = [[f.get_db_prep_save(getattr(t, f.attname), connection) for f in fields] + [t.pk] for t in targets]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 1000):
-            cursor.executemany(sql, rows[start:start + 1000])
