@@ -134,10 +134,10 @@ def _move(target, source, to, actor, comment, *, hold_reason, hold_review_on) ->
         raise TransitionRefused(_("Someone else moved this target meanwhile (it is no longer “%(state)s”); "
                                   "reload the page.") % {"state": S(source).label})
     # The conditional update succeeded, so the row is `current` with these fields and one more version.
+    fields["version"] = current.version + 1
     for obj in (current, target):
         for name, value in fields.items():
             setattr(obj, name, value)
-        obj.version = current.version + 1 if obj is target else obj.version + 1
     event = TransitionEvent.objects.create(target=current, from_state=source, to_state=to, actor=actor,
                                            comment=comment)
     changelog_append(changes=[target_change(current, "update", before, target_snapshot(current) | _hold(current))],

@@ -146,3 +146,11 @@ def test_two_people_stepping_at_once_exactly_one_wins(targets, personas):
     assert TransitionEvent.objects.filter(target=target).count() == 1
     target.refresh_from_db()
     assert (target.state, target.version) == (S.ON_HOLD, 2)
+
+
+def test_the_callers_target_reflects_the_step_without_reloading(targets, personas):
+    target = targets["GC-0001"]
+    target_step(target=target, to=S.ON_HOLD, actor=personas["carol"], hold_reason="待定",
+                hold_review_on=datetime.date(2016, 3, 1))
+    stored = Target.objects.get(pk=target.pk)
+    assert (target.state, target.version, target.held_from) == (stored.state, stored.version, stored.held_from)
