@@ -1,55 +1,114 @@
-"""Inserting many rows fast, for imports and demo data.
+"""Writing many rows fast, for imports and demo data.
 
-bulk_create compiles every value of every row through the ORM's SQL compiler; for a
-50,000-row import that was most of the time (measured in docs/benchmarks.md). Here each
-value is prepared once by its field and the rows go to the driver's executemany.
+bulk_create compiles every value of every row through the ORM's SQL compiler, and
+bulk_update builds one CASE WHEN per column over the batch; for a 50,000-row import
+those were most of the time (measured in docs/benchmarks.md). Here rows are plain
+dicts, each value is prepared by its field only where the field's type needs it (a
+string or an int goes to the driver as it is), values that are the same in every row
+are prepared once, and the rows go to the driver's executemany.
 """
+
+from collections.abc import Sequence
+from functools import partial
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
 CHUNK = 2000
+# Field types whose Python value is already what the database driver takes.
+AS_IS = frozenset({
+    "CharField", "TextField", "SlugField", "BooleanField", "IntegerField", "BigIntegerField",
+    "SmallIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField",
+})
 
 
-def insert_rows(model, objects, field_names: list[str]) -> None:
-    """INSERT `objects` (unsaved, no pk) setting `field_names`; their pks are not set."""
-    fields = [model._meta.get_field(name) for name in field_names]
-    # The connection itself, not the `connection` proxy: each value's preparation would
-    # otherwise look it up through a thread-local, hundreds of thousands of times.
-    connection = connections[DEFAULT_DB_ALIAS]
+def insert_rows(model, rows: Sequence[dict], field_names: list[str], *, constants: dict | None = None) -> None:
+    """INSERT one row per dict of {field name: value}; related objects are given as objects.
+
+    `constants` are {field name: value} the same in every row (a campaign, a time), each
+    prepared once. Primary keys are not returned.
+    """
+    fields, prepared = _prepare(model, rows, field_names, constants or {})
+    insert_prepared(model, [f.column for f in fields], prepared)
+
+
+def insert_prepared(model, columns: list[str], rows: Sequence[Sequence]) -> None:
+    """INSERT rows whose values are already what the driver takes, in `columns` order."""
+    connection = _connection()
     quote = connection.ops.quote_name
     sql = "INSERT INTO %s (%s) VALUES (%s)" % (
-        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields)))
-    rows = [[f.get_db_prep_save(_value(f, obj), connection) for f in fields] for obj in objects]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), CHUNK):
-            cursor.executemany(sql, rows[start:start + CHUNK])
+        quote(model._meta.db_table), ", ".join(map(quote, columns)), ", ".join(["%s"] * len(columns)))
+    _executemany(connection, sql, rows)
 
 
-def update_rows(model, objects, field_names: list[str]) -> None:
-    """UPDATE the given columns of many saved rows with one executemany.
-
-    bulk_update builds one CASE WHEN per column over the whole batch: measured at 184 s and
-    1.7 GB for 50,000 changed rows, against seconds for this.
-    """
-    fields = [model._meta.get_field(name) for name in field_names]
-    connection = connections[DEFAULT_DB_ALIAS]
+def update_rows(model, rows: Sequence[dict], field_names: list[str], *, constants: dict | None = None) -> None:
+    """UPDATE the given columns of saved rows, one dict per row with its "pk", in one executemany."""
+    connection = _connection()
+    fields, prepared = _prepare(model, rows, field_names, constants or {})
     quote = connection.ops.quote_name
     sql = "UPDATE %s SET %s WHERE %s = %%s" % (
         quote(model._meta.db_table), ", ".join("%s = %%s" % quote(f.column) for f in fields),
         quote(model._meta.pk.column))
-    rows = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk] for obj in objects]
+    _executemany(connection, sql, [values + [row["pk"]] for values, row in zip(prepared, rows)])
+
+
+def _prepare(model, rows, field_names, constants) -> tuple[list, list[list]]:
+    """The fields, constants last, and each row's values as the driver takes them."""
+    connection = _connection()
+    names = [name for name in field_names if name not in constants]
+    fields = [model._meta.get_field(name) for name in (*names, *constants)]
+    fixed = [_prepared(field, value, connection) for field, value in zip(fields[len(names):], constants.values())]
+    preparers = [_preparer(field, connection) for field in fields[:len(names)]]
+    prepared = [[v if p is None else p(v) for v, p in zip(map(row.__getitem__, names), preparers)] + fixed
+                for row in rows]
+    return fields, prepared
+
+
+def json_text_param(connection):
+    """A function making JSON text, already encoded, a parameter for a JSON column.
+
+    SQLite keeps JSON as the text itself; psycopg is told the text is jsonb, so that it
+    is neither encoded again nor sent as a plain string.
+    """
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        return partial(Jsonb, dumps=_as_is)
+    return _as_is
+
+
+def _as_is(value):
+    return value
+
+
+def _connection():
+    # The connection itself, not the `connection` proxy: each value's preparation would
+    # otherwise look it up through a thread-local, hundreds of thousands of times.
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _executemany(connection, sql: str, rows: Sequence[Sequence]) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
             cursor.executemany(sql, rows[start:start + CHUNK])
 
 
-def _value(field, obj):
-    # A foreign key assigned an object that was saved after the assignment has no id in
-    # its attname yet (bulk_create mends this the same way).
-    if field.is_relation and getattr(obj, field.attname) is None and field.is_cached(obj):
-        related = field.get_cached_value(obj)
-        return related.pk if related is not None else None
-    return field.pre_save(obj, add=True)
+def _preparer(field, connection):
+    """A function turning a row's value into the driver's, or None where it goes as it is."""
+    if field.is_relation:
+        return _pk
+    if field.get_internal_type() in AS_IS:
+        return None
+    return partial(field.get_db_prep_save, connection=connection)
+
+
+def _prepared(field, value, connection):
+    prepare = _preparer(field, connection)
+    return value if prepare is None else prepare(value)
+
+
+def _pk(related):
+    """A related object's key; an id given as it is passes through."""
+    return getattr(related, "pk", related)
 
 
 def concrete_field_names(model) -> list[str]:

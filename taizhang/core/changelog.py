@@ -7,15 +7,16 @@ names it.
 
 import hashlib
 import json
+from json.encoder import encode_basestring
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from .bulk import concrete_field_names, insert_rows
+from .bulk import insert_prepared, json_text_param
 from .context import current_request_id
 from .models import ChainHead, ChangeLogEntry
 
@@ -35,22 +36,42 @@ class Change:
 
 
 def entry_hash(entry: ChangeLogEntry, prev_hash: str) -> str:
-    payload = {
-        "prev": prev_hash,
-        "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor": entry.actor_id,
-        "actor_name": entry.actor_name,
-        "request": str(entry.request_id) if entry.request_id else None,
-        "type": entry.object_type,
-        "id": str(entry.object_id),
-        "repr": entry.object_repr,
-        "action": entry.action,
-        "before": entry.before,
-        "after": entry.after,
-        "reason": entry.reason,
-    }
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The hash a stored entry must have, given the hash before it."""
+    return _digest(
+        prev=prev_hash, at=_instant(entry.at), actor=json.dumps(entry.actor_id),
+        actor_name=encode_basestring(entry.actor_name),
+        request=encode_basestring(str(entry.request_id)) if entry.request_id else "null",
+        type=encode_basestring(entry.object_type), id=encode_basestring(str(entry.object_id)),
+        repr=encode_basestring(entry.object_repr), action=encode_basestring(entry.action),
+        before=_encode(entry.before), after=_encode(entry.after), reason=encode_basestring(entry.reason))
+
+
+def _digest(**encoded: str) -> str:
+    """SHA-256 of the entry's canonical JSON, from its values already encoded as JSON.
+
+    The canonical form is `json.dumps(payload, sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"))` of {prev, at, actor, actor_name, request, type, id, repr,
+    action, before, after, reason}; it is put together from parts here because an
+    import encodes each snapshot once, for the hash and for storing alike, and the
+    parts that are the same for every entry of a batch once per batch.
+    """
+    return hashlib.sha256(_CANONICAL.format_map(encoded).encode()).hexdigest()
+
+
+# The payload's keys in sorted order, as json.dumps(sort_keys=True) writes them; `prev`
+# is a hex digest and needs no escaping.
+_CANONICAL = ('{{"action":{action},"actor":{actor},"actor_name":{actor_name},"after":{after},"at":{at},'
+              '"before":{before},"id":{id},"prev":"{prev}","reason":{reason},"repr":{repr},'
+              '"request":{request},"type":{type}}}')
+
+
+def _encode(value) -> str:
+    """A snapshot as canonical JSON: "null" for none (stored as NULL)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _instant(at) -> str:
+    return encode_basestring(at.astimezone(UTC).isoformat(timespec="microseconds"))
 
 
 @transaction.atomic
@@ -61,23 +82,40 @@ def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> 
     # Locking the head row serialises appends on PostgreSQL; on SQLite the
     # IMMEDIATE transaction already holds the write lock.
     head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+    connection = connections[DEFAULT_DB_ALIAS]
     now = timezone.now()
     request_id = current_request_id()
     actor_name = actor.get_username() if actor else ""
-    prev, entries = head.last_hash, []
+    batch = {
+        "at": _instant(now), "actor": json.dumps(actor.pk if actor else None),
+        "actor_name": encode_basestring(actor_name), "reason": encode_basestring(reason),
+        "request": encode_basestring(str(request_id)) if request_id else "null",
+    }
+    field = ChangeLogEntry._meta.get_field
+    fixed = (field("at").get_db_prep_save(now, connection), actor.pk if actor else None, actor_name,
+             field("request_id").get_db_prep_save(request_id, connection), reason)
+    json_param = json_text_param(connection)
+    prev, rows, types = head.last_hash, [], {}
     for change in changes:
-        entry = ChangeLogEntry(
-            at=now, actor=actor, actor_name=actor_name, request_id=request_id,
-            object_type=change.object_type, object_id=str(change.object_id),
-            object_repr=change.object_repr[:255], action=change.action,
-            before=change.before, after=change.after, reason=reason, prev_hash=prev,
-        )
-        entry.hash = prev = entry_hash(entry, prev)
-        entries.append(entry)
-    insert_rows(ChangeLogEntry, entries, concrete_field_names(ChangeLogEntry))
+        object_id, object_repr = str(change.object_id), change.object_repr[:255]
+        if change.object_type not in types:
+            types[change.object_type] = encode_basestring(change.object_type)
+        before, after = _encode(change.before), _encode(change.after)
+        digest = _digest(prev=prev, type=types[change.object_type], id=encode_basestring(object_id),
+                         repr=encode_basestring(object_repr), action=encode_basestring(change.action),
+                         before=before, after=after, **batch)
+        rows.append((*fixed, change.object_type, object_id, object_repr, change.action,
+                     None if change.before is None else json_param(before),
+                     None if change.after is None else json_param(after), prev, digest))
+        prev = digest
+    insert_prepared(ChangeLogEntry, _COLUMNS, rows)
     last_id = ChangeLogEntry.objects.filter(hash=prev).values_list("id", flat=True).get()
     ChainHead.objects.filter(pk=1).update(last_hash=prev, last_id=last_id)
-    return len(entries)
+    return len(rows)
+
+
+_COLUMNS = ["at", "actor_id", "actor_name", "request_id", "reason", "object_type", "object_id", "object_repr",
+            "action", "before", "after", "prev_hash", "hash"]
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,11 @@ def parse_decimal(value, *, units=AREA_UNITS) -> Decimal | None:
 
 def parse_int(value, *, units=COUNT_UNITS) -> int | None:
     """A cell as an int (57.0 is 57), None when blank; raise ValueProblem otherwise."""
+    # Most cells: calamine gives whole numbers as floats.
+    if value.__class__ is float and value.is_integer():
+        return int(value)
+    if value.__class__ is int:
+        return value
     number = parse_decimal(value, units=units)
     if number is None:
         return None

@@ -77,7 +77,8 @@ class DemoBuilder:
             return expected
         return apportion(total, expected if sum(expected) else [1] * len(self.systems))
 
-    def build(self, total: int | None) -> tuple[list[Target], list[OrgUnit]]:
+    def build(self, total: int | None) -> tuple[list[dict], list[OrgUnit]]:
+        """The targets as {field: value} for targets_bulk_save, and the rights units they name."""
         rng = self.rng
         street_weights = [rng.uniform(2.5, 3.5) if s.code in self.priority_streets else rng.uniform(0.8, 2.2)
                           for s in self.streets]
@@ -128,7 +129,7 @@ class DemoBuilder:
             return "%s%s%s分公司" % (system.label, _place(rng)[:2], rng.choice(FIRMS))
         return "区%s%s%s" % (rng.choice(AGENCIES), _place(rng)[:2], rng.choice(("管理所", "服务中心", "站")))
 
-    def _target(self, system, street, target_type, unit, n, centre, communities) -> Target:
+    def _target(self, system, street, target_type, unit, n, centre, communities) -> dict:
         rng = self.rng
         place = _place(rng)
         type_index = self.types.index(target_type)
@@ -143,8 +144,8 @@ class DemoBuilder:
             road = rng.choice(self.areas) + road
         population = rng.randint(0, 600) if type_index == 2 else rng.randint(0, 40)
         start, end = self.survey
-        return Target(
-            campaign=self.campaign, code="%s-%04d" % (street.code, n), name=name,
+        return dict(
+            code="%s-%04d" % (street.code, n), name=name,
             target_type=target_type, street=street, system=system, responsible_unit=unit,
             community=rng.choice(communities), land_rights_unit=unit.name,
             property_rights_unit=unit.name if rng.random() < 0.7 else "%s%s" % (place, "村民委员会"),
@@ -167,7 +168,7 @@ def demo_load(*, campaign: Campaign, seed: int = 2015, total: int | None = None)
         raise ValueError("campaign %s already has targets" % campaign.slug)
     targets, units = DemoBuilder(campaign, seed).build(total)
     OrgUnit.objects.bulk_create(units, batch_size=500)
-    targets_bulk_save(creates=targets, updates=[], actor=None, reason="演示数据")
+    targets_bulk_save(campaign=campaign, creates=targets, updates=[], actor=None, reason="演示数据")
     return len(targets)
 
 

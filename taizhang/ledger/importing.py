@@ -7,6 +7,7 @@ checks inside one transaction, with the rows it will change locked, and writes.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -42,7 +43,14 @@ from .columns import (
     normalize_flag,
 )
 from .models import Target
-from .services import OBJECT_TYPE, target_snapshot, targets_bulk_save
+from .services import (
+    LABEL_FIELDS,
+    OBJECT_TYPE,
+    TargetUpdate,
+    snapshot_fields,
+    targets_bulk_save,
+    values_snapshot,
+)
 from .tabular import TableError, read_table
 
 PETITION_RISK = Target.Flag.PETITION_RISK
@@ -96,7 +104,7 @@ class ImportReport:
     # code -> version of every target this file would change, as the dry run saw it.
     seen_versions: dict[str, int] = field(default_factory=dict)
     applied: bool = False
-    # (existing target or None, {field: value}) per row to write; not shown to users.
+    # One TargetUpdate per row to write, its `current` None for a new target; not shown to users.
     _writes: list = field(default_factory=list, repr=False)
     # Responsible units to create on apply: name -> ownership system.
     _new_units: dict = field(default_factory=dict, repr=False)
@@ -144,7 +152,7 @@ class _Labels:
         return table.get(text) or table.get(self.campaign.resolve_label(text))
 
 
-def _parse_cell(column: Column, raw, labels: _Labels):
+def _parse_cell(column: Column, raw, *, labels: _Labels):
     """The cell's value for the model; raises ValueProblem with a message for the user."""
     if column.kind == "label":
         text = clean_text(raw)
@@ -206,59 +214,50 @@ def _parse_flags(raw, lookup: dict[str, str]) -> list[str]:
     return sorted(codes)
 
 
-def _compare_value(column: Column, value):
-    """The value in the form target_snapshot keeps, to tell changed from unchanged."""
-    if column.kind == "label":
-        return getattr(value, "name", value)
-    if column.kind == "decimal" and value is not None:
-        return str(value.quantize(Decimal("0.01")))
-    if column.kind == "coordinate" and value is not None:
-        return str(value.quantize(Decimal("0.000001")))
-    if column.kind == "date" and value is not None:
-        return value.isoformat()
-    if column.kind == "text" and value == "" and column.field != "name":
-        return ""
-    return value
-
-
 def _same(old, new) -> bool:
-    blank = (None, "", [])
-    return (old in blank and new in blank) or old == new
+    return old == new or (old in _BLANK and new in _BLANK)
 
 
-def _existing_targets(campaign, codes, labels: "_Labels", *, lock: bool) -> dict[str, Target]:
-    """The file's targets already in the ledger, their labels attached from the shared objects.
+_BLANK = (None, "", [])
 
-    select_related would build four fresh related objects per row: at 50,000 rows that was
-    most of an import's memory.
+
+def _existing_targets(campaign, codes, labels: "_Labels", *, lock: bool) -> dict[str, dict]:
+    """The file's targets already in the ledger as {field: value} (TargetUpdate.current),
+    their labels the campaign's shared objects.
+
+    Rows, not model instances: at 50,000 rows, Target objects (with select_related, four
+    related objects each) were most of an import's memory and a good part of its time.
     """
+    names = ["pk", "priority_reasons", *(c.field for c in COLUMNS)]
+    fields = [name + "_id" if name in LABEL_FIELDS else name for name in names]
+    units = labels.units_by_id
     existing = {}
     codes = list(codes)
     for start in range(0, len(codes), LOOKUP_CHUNK):
         qs = Target.objects.filter(campaign=campaign, code__in=codes[start:start + LOOKUP_CHUNK])
         if lock:
             qs = qs.select_for_update()
-        for target in qs:
-            target.target_type = labels.types_by_id[target.target_type_id]
-            target.street = labels.units_by_id[target.street_id]
-            target.system = labels.units_by_id[target.system_id]
-            target.responsible_unit = labels.units_by_id.get(target.responsible_unit_id)
-            existing[target.code] = target
+        for row in qs.values_list(*fields):
+            record = dict(zip(names, row))
+            record["target_type"] = labels.types_by_id[record["target_type"]]
+            record["street"], record["system"] = units[record["street"]], units[record["system"]]
+            record["responsible_unit"] = units.get(record["responsible_unit"])
+            existing[record["code"]] = record
     return existing
 
 
-def _explain_conflicts(report: ImportReport, conflicted: list[tuple[RowResult, Target, int]]) -> None:
+def _explain_conflicts(report: ImportReport, conflicted: list[tuple[RowResult, dict, int]]) -> None:
     """Say who changed each conflicting target last, and when: one query for all of them."""
-    ids = [str(target.pk) for _row, target, _v in conflicted]
+    ids = [str(target["pk"]) for _row, target, _v in conflicted]
     latest = (ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, object_id__in=ids)
               .values("object_id").annotate(last=Max("id")).values("last"))
     last_by_id = {e.object_id: e for e in ChangeLogEntry.objects.filter(id__in=latest).only(
         "object_id", "actor_name", "at")}
     for row, target, version in conflicted:
-        last = last_by_id.get(str(target.pk))
+        last = last_by_id.get(str(target["pk"]))
         row.note = _("Changed since your file was exported (your version %(theirs)s, now %(ours)s), "
                      "last by %(user)s at %(time)s; export again and redo this row.") % {
-            "theirs": version, "ours": target.version,
+            "theirs": version, "ours": target["version"],
             "user": (last.actor_name if last and last.actor_name else "-"),
             "time": timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else "-"}
         report.conflicts.append(row)
@@ -298,29 +297,30 @@ def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, shee
 
 
 def _parse_rows(table, labels, report, progress) -> list[tuple[int, dict]]:
-    columns = {index: BY_FIELD[name] for index, name in table.columns.items()}
+    parsers = [(index, column.field, _cell_parser(column, labels), column.required, str(column.header))
+               for index, column in ((i, BY_FIELD[name]) for i, name in table.columns.items())
+               if column.kind != "readonly"]
+    code_header = str(BY_FIELD["code"].header)
     seen_codes: dict[str, int] = {}
     parsed = []
     total = len(table.rows)
     for done, (row_number, cells) in enumerate(table.rows, start=1):
         values, row_ok = {}, True
-        for index, column in columns.items():
-            if column.kind == "readonly":
-                continue
-            raw = cells[index] if index < len(cells) else None
+        for index, name, parse, required, header in parsers:
+            raw = cells[index]  # rows are as wide as their header (tabular pads them)
             try:
-                value = _parse_cell(column, raw, labels)
+                value = parse(raw)
             except ValueProblem as exc:
-                report.problems.append(Problem(row_number, str(column.header), clean_text(raw), str(exc)))
+                report.problems.append(Problem(row_number, header, clean_text(raw), str(exc)))
                 row_ok = False
                 continue
-            if column.required and value in (None, ""):
-                report.problems.append(Problem(row_number, str(column.header), "", _("This column must not be empty.")))
+            if required and value in (None, ""):
+                report.problems.append(Problem(row_number, header, "", _("This column must not be empty.")))
                 row_ok = False
-            values[column.field] = value
+            values[name] = value
         code = values.get("code")
         if code and code in seen_codes:
-            report.problems.append(Problem(row_number, str(BY_FIELD["code"].header), code, _(
+            report.problems.append(Problem(row_number, code_header, code, _(
                 "Code “%(code)s” also appears in row %(row)s.") % {"code": code, "row": seen_codes[code]}))
             row_ok = False
         elif code:
@@ -332,10 +332,46 @@ def _parse_rows(table, labels, report, progress) -> list[tuple[int, dict]]:
     return parsed
 
 
+def _cell_parser(column: Column, labels: _Labels):
+    """`_parse_cell` for one column, made for the 50,000-row case.
+
+    Labels, flags and yes/no take few distinct values, so each is parsed once; text
+    (most cells) skips the dispatch.
+    """
+    if column.kind == "text":
+        max_length = Target._meta.get_field(column.field).max_length
+        return partial(_parse_text, max_length=max_length)
+    parse = partial(_parse_cell, column, labels=labels)
+    if column.kind in ("label", "flags", "bool"):
+        return partial(_memoized, parse=parse, memo={})
+    return parse
+
+
+def _parse_text(raw, *, max_length: int | None) -> str:
+    text = " ".join(raw.split()) if raw.__class__ is str else clean_text(raw)
+    if max_length and len(text) > max_length:
+        raise ValueProblem(_("Longer than %(max)s characters.") % {"max": max_length})
+    return text
+
+
+def _memoized(raw, *, parse, memo: dict):
+    """parse(raw), remembered by the raw value and its type (1, 1.0 and True are equal keys).
+
+    A remembered value is shared by the rows that gave the same cell: flags (a list) are
+    copied by _plan_row before anything changes them.
+    """
+    key = (raw.__class__, raw)
+    try:
+        return memo[key]
+    except KeyError:
+        value = memo[key] = parse(raw)
+        return value
+
+
 def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_versions: dict) -> None:
     existing = _existing_targets(campaign, (v["code"] for _r, v in parsed), labels, lock=lock)
     editable_pks = set()
-    ids = [t.pk for t in existing.values()]
+    ids = [t["pk"] for t in existing.values()]
     for start in range(0, len(ids), LOOKUP_CHUNK):
         editable_pks.update(Target.objects.editable_by(user).filter(
             pk__in=ids[start:start + LOOKUP_CHUNK]).values_list("pk", flat=True))
@@ -344,7 +380,7 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
     for row_number, values in parsed:
         target = existing.get(values["code"])
         street = values.get("street")
-        if target is not None and target.pk not in editable_pks:
+        if target is not None and target["pk"] not in editable_pks:
             report.problems.append(Problem(row_number, str(BY_FIELD["code"].header), values["code"], _(
                 "Target “%(code)s” is not one you may change.") % {"code": values["code"]}))
             continue
@@ -354,7 +390,7 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
             continue
         unit = values.get("responsible_unit")
         if isinstance(unit, str):
-            new_units.setdefault(unit, values.get("system") or (target.system if target else None))
+            new_units.setdefault(unit, values.get("system") or (target["system"] if target else None))
         conflict = _plan_row(row_number, values, target, report, seen_versions)
         if conflict:
             conflicted.append(conflict)
@@ -363,70 +399,69 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
     report._new_units = new_units
 
 
-def _plan_row(row_number: int, values: dict, target: Target | None, report: ImportReport,
-              seen_versions: dict) -> tuple[RowResult, Target, int] | None:
+def _plan_row(row_number: int, values: dict, target: dict | None, report: ImportReport,
+              seen_versions: dict) -> tuple[RowResult, dict, int] | None:
     """Record what this row would do; a conflict is returned for explaining, not recorded."""
     version = values.pop("version", None)
     if version is None and target is not None:
-        version = seen_versions.get(target.code)
+        version = seen_versions.get(target["code"])
     if "flags" in values:
         # The petition flag follows the target's open petitions, not the spreadsheet.
-        kept = {PETITION_RISK} & set(target.flags if target else ())
+        kept = {PETITION_RISK} & set(target["flags"] if target else ())
         values["flags"] = sorted((set(values["flags"] or ()) - {PETITION_RISK}) | kept)
     if target is None:
         report.new.append(RowResult(row_number, values["code"], "new"))
-        report._writes.append((None, values))
+        report._writes.append(TargetUpdate(current=None, changes=values))
         return None
-    before = target_snapshot(target)
+    before = values_snapshot(target)
     diffs = []
-    for name, value in values.items():
-        column = BY_FIELD[name]
-        new = _compare_value(column, value)
-        old = before.get(name)
+    for name, new in snapshot_fields(values).items():
+        old = before[name]
         if not _same(old, new):
+            column = BY_FIELD[name]
             if column.kind == "flags":
                 old, new = flag_labels(old), flag_labels(new)
             diffs.append((str(column.header), old, new))
     if not diffs:
         report.unchanged += 1
-    elif version is not None and version != target.version:
-        return RowResult(row_number, target.code, "conflict", diffs), target, version
+    elif version is not None and version != target["version"]:
+        return RowResult(row_number, target["code"], "conflict", diffs), target, version
     else:
-        report.changed.append(RowResult(row_number, target.code, "changed", diffs))
-        report.seen_versions[target.code] = target.version
-        report._writes.append((target, values))
+        report.changed.append(RowResult(row_number, target["code"], "changed", diffs))
+        report.seen_versions[target["code"]] = target["version"]
+        report._writes.append(TargetUpdate(current=target, changes=values, before=before))
     return None
 
 
 @transaction.atomic
 def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
                   reason: str = "", progress=None, seen_versions: dict[str, int] | None = None) -> ImportReport:
-    """Apply a file: every row or none. Raises ImportRejected with the report on any problem."""
+    """Apply a file: every row or none. Raises ImportRejected with the report on any problem.
+
+    `progress(done, total)` counts the rows as they are checked, then from zero again as
+    they are written.
+    """
     report = import_prepare(campaign=campaign, user=user, data=data, filename=filename, sheet=sheet,
                             progress=progress, lock=True, seen_versions=seen_versions)
     if not report.ok:
         raise ImportRejected(report)
     units, changes = _create_units(campaign, report)
-    now = timezone.now()
     reason = reason or _("import of %(file)s") % {"file": filename}
-    # Written a chunk at a time inside the one transaction: the objects, snapshots and
-    # log entries of a chunk are freed before the next (peak memory at 50,000 rows).
-    for start in range(0, len(report._writes), APPLY_CHUNK):
-        creates, updates = [], []
-        for target, values in report._writes[start:start + APPLY_CHUNK]:
-            if isinstance(values.get("responsible_unit"), str):
-                values["responsible_unit"] = units[values["responsible_unit"]]
-            if target is None:
-                creates.append(Target(campaign=campaign, created_at=now, updated_at=now, **values))
-                continue
-            before = target_snapshot(target)
-            for name, value in values.items():
-                setattr(target, name, value)
-            target.version += 1
-            target.updated_at = now
-            updates.append((target, before))
-        targets_bulk_save(creates=creates, updates=updates, actor=user, extra_changes=changes, reason=reason)
+    # Written a chunk at a time inside the one transaction: the rows, snapshots and log
+    # entries of a chunk are freed before the next (peak memory at 50,000 rows).
+    writes = report._writes
+    for start in range(0, len(writes), APPLY_CHUNK):
+        chunk = writes[start:start + APPLY_CHUNK]
+        for write in chunk:
+            unit = write.changes.get("responsible_unit")
+            if isinstance(unit, str):
+                write.changes["responsible_unit"] = units[unit]
+        targets_bulk_save(campaign=campaign, creates=[w.changes for w in chunk if w.current is None],
+                          updates=[w for w in chunk if w.current is not None], actor=user,
+                          extra_changes=changes, reason=reason)
         changes = []
+        if progress:
+            progress(start + len(chunk), len(writes))
     report.applied = True
     return report
 

@@ -1,8 +1,15 @@
 """The change log: every write recorded, the chain provable, tampering named."""
 
+import hashlib
+import json
+from datetime import UTC
+from decimal import Decimal
+
 import pytest
 from django.core.management import CommandError, call_command
 
+from taizhang.core.changelog import GENESIS, entry_hash
+from taizhang.core.context import request_context
 from taizhang.core.models import ChainHead, ChangeLogEntry
 from taizhang.ledger.services import LedgerError, target_update
 
@@ -62,3 +69,32 @@ def test_verify_history_notices_the_last_entries_removed(targets):
     ChangeLogEntry.objects.filter(pk=last.pk).delete()
     with pytest.raises(CommandError, match="after #%d were removed" % ChainHead.objects.get().last_id):
         call_command("verify_history")
+
+
+def _hash_as_first_written(entry: ChangeLogEntry, prev_hash: str) -> str:
+    """The canonical form the chain has used from the start, written out the plain way."""
+    payload = {
+        "prev": prev_hash, "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": entry.actor_id, "actor_name": entry.actor_name,
+        "request": str(entry.request_id) if entry.request_id else None,
+        "type": entry.object_type, "id": str(entry.object_id), "repr": entry.object_repr,
+        "action": entry.action, "before": entry.before, "after": entry.after, "reason": entry.reason,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_entries_are_hashed_as_chains_written_before_are(targets, personas):
+    """Writing is built for speed from pre-encoded parts; the hash must not change form,
+    or every chain written before would stop verifying."""
+    target = targets["GC-0001"]
+    with request_context():
+        target_update(target=target, actor=personas["alice"], reason='引号" 反斜杠\\ 换行\n 和 emoji 🚧',
+                      changes={"name": '="HYPERLINK()"\t大院', "flags": ["safety_hazard"], "land_area": Decimal("7.5")})
+    entries = list(ChangeLogEntry.objects.order_by("id"))
+    assert any(e.request_id for e in entries) and any(e.actor_id for e in entries)
+    prev = GENESIS
+    for entry in entries:
+        assert entry.prev_hash == prev
+        assert entry.hash == _hash_as_first_written(entry, prev) == entry_hash(entry, prev)
+        prev = entry.hash

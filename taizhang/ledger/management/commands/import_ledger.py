@@ -33,6 +33,9 @@ class Command(BaseCommand):
         with tqdm(unit="row", desc=file.name, disable=options["verbosity"] < 1,
                   file=self.stderr._out, leave=False) as bar:
             def progress(done, total):
+                # Rows are counted once as they are checked, then again as they are written.
+                if done < bar.n:
+                    bar.reset()
                 bar.total = total
                 bar.update(done - bar.n)
 
