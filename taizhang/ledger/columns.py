@@ -99,14 +99,27 @@ def flag_labels(codes) -> str:
 
 def snapshot_value(column: Column, value):
     """A value as the change log and the as-of ledger keep it (JSON-safe, stable)."""
-    if value is None:
-        return None
-    if column.kind == "decimal":
-        return str(Decimal(value).quantize(Decimal("0.01")))
-    if column.kind == "coordinate":
-        return str(Decimal(value).quantize(Decimal("0.000001")))
-    if column.kind == "date":
-        return value.isoformat()
-    if column.kind == "flags":
-        return sorted(value)
-    return value
+    convert = snapshot_converter(column)
+    return value if convert is None or value is None else convert(value)
+
+
+def snapshot_converter(column: Column):
+    """The function `snapshot_value` applies to a column's values (never given None), or None
+    for a column whose values are kept as they are."""
+    return _SNAPSHOT_CONVERTERS.get(column.kind)
+
+
+def _cents(value) -> str:
+    return str(Decimal(value).quantize(CENTS))
+
+
+def _millionths(value) -> str:
+    return str(Decimal(value).quantize(MILLIONTHS))
+
+
+def _iso_date(value) -> str:
+    return value.isoformat()
+
+
+CENTS, MILLIONTHS = Decimal("0.01"), Decimal("0.000001")
+_SNAPSHOT_CONVERTERS = {"decimal": _cents, "coordinate": _millionths, "date": _iso_date, "flags": sorted}

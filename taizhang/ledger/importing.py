@@ -4,6 +4,7 @@
 checks inside one transaction, with the rows it will change locked, and writes.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.accounts.scoping import editable_street_ids
 from taizhang.campaigns.models import Campaign, OrgUnit
+from taizhang.core.bulk import raw_rows
 from taizhang.core.changelog import Change
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import (
@@ -56,6 +58,7 @@ from .tabular import TableError, read_table
 PETITION_RISK = Target.Flag.PETITION_RISK
 MAX_DECIMAL = Decimal("9999999999")
 COORDINATE_RANGE = {"longitude": Decimal(180), "latitude": Decimal(90)}
+QUANTUM = {"decimal": Decimal("0.01"), "coordinate": Decimal("0.000001")}
 LOOKUP_CHUNK = 2000
 APPLY_CHUNK = 2000
 
@@ -171,7 +174,7 @@ def _parse_cell(column: Column, raw, *, labels: _Labels):
         limit = COORDINATE_RANGE.get(column.field, MAX_DECIMAL)
         if abs(value) > limit:
             raise ValueProblem(_("“%(value)s” is out of range.") % {"value": raw})
-        return value.quantize(Decimal("0.000001" if column.kind == "coordinate" else "0.01"))
+        return value.quantize(QUANTUM[column.kind])
     if column.kind == "int":
         value = parse_int(raw)
         if value is not None and value < 0:
@@ -237,13 +240,20 @@ def _existing_targets(campaign, codes, labels: "_Labels", *, lock: bool) -> dict
         qs = Target.objects.filter(campaign=campaign, code__in=codes[start:start + LOOKUP_CHUNK])
         if lock:
             qs = qs.select_for_update()
-        for row in qs.values_list(*fields):
+        # As the driver gives them (the ORM's conversions were most of the time): decimals
+        # may be floats, which snapshots quantize alike, and JSON is text.
+        for row in raw_rows(qs.values_list(*fields)):
             record = dict(zip(names, row))
             record["target_type"] = labels.types_by_id[record["target_type"]]
             record["street"], record["system"] = units[record["street"]], units[record["system"]]
             record["responsible_unit"] = units.get(record["responsible_unit"])
+            record["flags"], record["priority_reasons"] = _json(record["flags"]), _json(record["priority_reasons"])
             existing[record["code"]] = record
     return existing
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _explain_conflicts(report: ImportReport, conflicted: list[tuple[RowResult, dict, int]]) -> None:
@@ -297,60 +307,100 @@ def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, shee
 
 
 def _parse_rows(table, labels, report, progress) -> list[tuple[int, dict]]:
-    parsers = [(index, column.field, _cell_parser(column, labels), column.required, str(column.header))
-               for index, column in ((i, BY_FIELD[name]) for i, name in table.columns.items())
-               if column.kind != "readonly"]
-    code_header = str(BY_FIELD["code"].header)
-    seen_codes: dict[str, int] = {}
-    parsed = []
-    total = len(table.rows)
-    for done, (row_number, cells) in enumerate(table.rows, start=1):
-        values, row_ok = {}, True
-        for index, name, parse, required, header in parsers:
-            raw = cells[index]  # rows are as wide as their header (tabular pads them)
-            try:
-                value = parse(raw)
-            except ValueProblem as exc:
-                report.problems.append(Problem(row_number, header, clean_text(raw), str(exc)))
-                row_ok = False
-                continue
-            if required and value in (None, ""):
-                report.problems.append(Problem(row_number, header, "", _("This column must not be empty.")))
-                row_ok = False
-            values[name] = value
-        code = values.get("code")
-        if code and code in seen_codes:
-            report.problems.append(Problem(row_number, code_header, code, _(
-                "Code “%(code)s” also appears in row %(row)s.") % {"code": code, "row": seen_codes[code]}))
-            row_ok = False
-        elif code:
-            seen_codes[code] = row_number
-        if row_ok:
-            parsed.append((row_number, values))
-        if progress and (done % 1000 == 0 or done == total):
-            progress(done, total)
-    return parsed
+    """Each row's values, {field: value}; rows with a problem are reported and left out.
+
+    Column by column: map() runs a column's parser over all its cells without a Python
+    loop per cell (at 50,000 rows × 22 columns that halved the time). A cell that cannot
+    be read gives BAD in place of its value, and only a column that had one is searched.
+    """
+    numbers = [number for number, _cells in table.rows]
+    parsers = [(index, BY_FIELD[name]) for index, name in table.columns.items() if BY_FIELD[name].kind != "readonly"]
+    found = []  # (row position, column position, Problem), sorted into row order at the end
+    names, columns = [], []
+    for position, (index, column) in enumerate(parsers):
+        failures = []
+        values = list(map(_cell_parser(column, labels, failures), [cells[index] for _n, cells in table.rows]))
+        header = str(column.header)
+        if failures:
+            for row, value in enumerate(values):
+                if value is BAD:
+                    raw, exc = failures.pop(0)
+                    found.append((row, position, Problem(numbers[row], header, clean_text(raw), str(exc))))
+        if column.required and (None in values or "" in values):
+            found += [(row, position, Problem(numbers[row], header, "", _("This column must not be empty.")))
+                      for row, value in enumerate(values) if value is None or value == ""]
+        names.append(column.field)
+        columns.append(values)
+        if progress:
+            progress(len(numbers) * (position + 1) // len(parsers), len(numbers))
+    if "code" in names:
+        found += _duplicate_codes(columns[names.index("code")], numbers, len(parsers))
+    for _row, _position, problem in sorted(found, key=lambda item: item[:2]):
+        report.problems.append(problem)
+    bad_rows = {row for row, _position, _problem in found}
+    return [(numbers[row], dict(zip(names, values))) for row, values in enumerate(zip(*columns))
+            if row not in bad_rows]
 
 
-def _cell_parser(column: Column, labels: _Labels):
-    """`_parse_cell` for one column, made for the 50,000-row case.
+def _duplicate_codes(codes: list, numbers: list[int], position: int) -> list[tuple[int, int, Problem]]:
+    header = str(BY_FIELD["code"].header)
+    first_row: dict[str, int] = {}
+    found = []
+    for row, code in enumerate(codes):
+        if not code or code is BAD:
+            continue
+        if code in first_row:
+            found.append((row, position, Problem(numbers[row], header, code, _(
+                "Code “%(code)s” also appears in row %(row)s.") % {"code": code, "row": first_row[code]})))
+        else:
+            first_row[code] = numbers[row]
+    return found
+
+
+# What a parser returns for a cell it cannot read; the problem goes to its `failures`.
+BAD = object()
+
+
+def _cell_parser(column: Column, labels: _Labels, failures: list):
+    """`_parse_cell` for one column, made for the 50,000-row case: raw -> value or BAD.
 
     Labels, flags and yes/no take few distinct values, so each is parsed once; text
     (most cells) skips the dispatch.
     """
     if column.kind == "text":
         max_length = Target._meta.get_field(column.field).max_length
-        return partial(_parse_text, max_length=max_length)
-    parse = partial(_parse_cell, column, labels=labels)
+        return partial(_parse_text, max_length=max_length, failures=failures)
+    parse = partial(_guarded, parse=partial(_parse_cell, column, labels=labels), failures=failures)
     if column.kind in ("label", "flags", "bool"):
         return partial(_memoized, parse=parse, memo={})
+    if column.kind in ("decimal", "coordinate"):
+        limit = float(COORDINATE_RANGE.get(column.field, MAX_DECIMAL))
+        return partial(_parse_float, low=-limit if column.kind == "coordinate" else 0.0, high=limit,
+                       quantum=QUANTUM[column.kind], parse=parse)
     return parse
 
 
-def _parse_text(raw, *, max_length: int | None) -> str:
+def _parse_float(raw, *, low: float, high: float, quantum: Decimal, parse):
+    """What _parse_cell gives for a number within range, faster; anything else goes to `parse`."""
+    if raw.__class__ is float and low <= raw <= high:
+        # str() keeps the float's shortest form, as parse_decimal does: 300.5, not 300.49999...
+        return Decimal(str(raw)).quantize(quantum)
+    return parse(raw)
+
+
+def _guarded(raw, *, parse, failures: list):
+    try:
+        return parse(raw)
+    except ValueProblem as exc:
+        failures.append((raw, exc))
+        return BAD
+
+
+def _parse_text(raw, *, max_length: int | None, failures: list):
     text = " ".join(raw.split()) if raw.__class__ is str else clean_text(raw)
     if max_length and len(text) > max_length:
-        raise ValueProblem(_("Longer than %(max)s characters.") % {"max": max_length})
+        failures.append((raw, ValueProblem(_("Longer than %(max)s characters.") % {"max": max_length})))
+        return BAD
     return text
 
 
@@ -358,13 +408,16 @@ def _memoized(raw, *, parse, memo: dict):
     """parse(raw), remembered by the raw value and its type (1, 1.0 and True are equal keys).
 
     A remembered value is shared by the rows that gave the same cell: flags (a list) are
-    copied by _plan_row before anything changes them.
+    copied by _plan_row before anything changes them. BAD is not remembered: each bad
+    cell must reach `failures`.
     """
     key = (raw.__class__, raw)
     try:
         return memo[key]
     except KeyError:
-        value = memo[key] = parse(raw)
+        value = parse(raw)
+        if value is not BAD:
+            memo[key] = value
         return value
 
 

@@ -2,7 +2,6 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,7 +13,7 @@ from taizhang.campaigns.models import Campaign
 from taizhang.core.bulk import concrete_field_names, insert_rows, update_rows
 from taizhang.core.changelog import Change, changelog_append
 
-from .columns import BY_FIELD, COLUMNS, snapshot_value
+from .columns import BY_FIELD, COLUMNS, snapshot_converter
 from .models import Target
 from .priorities import RULE_FIELDS, campaign_rules, priority_reasons, priority_set
 
@@ -28,35 +27,28 @@ class LedgerError(ValueError):
 
 def target_snapshot(target: Target) -> dict:
     """The target as the change log keeps it: every column, labels by name."""
-    return values_snapshot({name: getattr(target, name) for name, _convert in _SNAPSHOT})
+    return values_snapshot({name: getattr(target, name) for name in _FIELDS})
 
 
 def values_snapshot(values: dict) -> dict:
     """`target_snapshot` of a target given as {field: value} for every column, labels as objects."""
-    return {name: values[name] if convert is None else convert(values[name]) for name, convert in _SNAPSHOT}
+    return snapshot_fields({name: values[name] for name in _FIELDS})
 
 
 def snapshot_fields(values: dict) -> dict:
     """Some of a target's fields, given as {field: value}, in the form a snapshot keeps them."""
-    return {name: value if (convert := _CONVERTERS[name]) is None else convert(value)
+    return {name: value if value is None or (convert := _CONVERTERS[name]) is None else convert(value)
             for name, value in values.items()}
 
 
-def _label_name(related):
-    return None if related is None else related.name
+def _label_name(related) -> str:
+    return related.name
 
 
-def _snapshot_converter(column):
-    if column.field in LABEL_FIELDS:
-        return _label_name
-    if column.kind in ("decimal", "coordinate", "date", "flags"):
-        return partial(snapshot_value, column)
-    return None  # text, numbers and yes/no are kept as they are
-
-
-# (field, conversion or None) per column, in column order.
-_SNAPSHOT = [(column.field, _snapshot_converter(column)) for column in COLUMNS]
-_CONVERTERS = dict(_SNAPSHOT)
+_FIELDS = [column.field for column in COLUMNS]
+# field -> the conversion of its values other than None, or None to keep them as they are.
+_CONVERTERS = {column.field: _label_name if column.field in LABEL_FIELDS else snapshot_converter(column)
+               for column in COLUMNS}
 
 
 def target_change(target: Target, action: str, before: dict | None, after: dict | None) -> Change:
