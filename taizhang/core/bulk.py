@@ -9,7 +9,9 @@ are prepared once, and the rows go to the driver's executemany.
 """
 
 import datetime
+import gc
 from collections.abc import Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import partial
 
@@ -34,11 +36,18 @@ def insert_rows(model, rows: Sequence[dict], field_names: list[str], *, constant
 
 
 def insert_prepared(model, columns: list[str], rows: Sequence[Sequence]) -> None:
-    """INSERT rows whose values are already what the driver takes, in `columns` order."""
+    """INSERT rows whose values are already what the driver takes, in `columns` order.
+
+    On PostgreSQL with COPY: executemany sends one statement per row (50,000 rows of
+    targets took 6 s against well under one).
+    """
     connection = _connection()
     quote = connection.ops.quote_name
-    sql = "INSERT INTO %s (%s) VALUES (%s)" % (
-        quote(model._meta.db_table), ", ".join(map(quote, columns)), ", ".join(["%s"] * len(columns)))
+    table, names = quote(model._meta.db_table), ", ".join(map(quote, columns))
+    if connection.vendor == "postgresql":
+        _copy(connection, "COPY %s (%s) FROM STDIN" % (table, names), rows)
+        return
+    sql = "INSERT INTO %s (%s) VALUES (%s)" % (table, names, ", ".join(["%s"] * len(columns)))
     _executemany(connection, sql, rows)
 
 
@@ -47,9 +56,20 @@ def update_rows(model, rows: Sequence[dict], field_names: list[str], *, constant
     connection = _connection()
     fields, prepared = _prepare(model, rows, field_names, constants or {})
     quote = connection.ops.quote_name
-    sql = "UPDATE %s SET %s WHERE %s = %%s" % (
-        quote(model._meta.db_table), ", ".join("%s = %%s" % quote(f.column) for f in fields),
-        quote(model._meta.pk.column))
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    columns = [quote(f.column) for f in fields]
+    if connection.vendor == "postgresql":
+        # COPY the new values into a scratch table shaped like the columns, then one UPDATE.
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMPORARY TABLE bulk_update ON COMMIT DROP AS SELECT %s, %s FROM %s WITH NO DATA"
+                           % (pk, ", ".join(columns), table))
+            _copy(connection, "COPY bulk_update (%s, %s) FROM STDIN" % (", ".join(columns), pk),
+                  [values + [row["pk"]] for values, row in zip(prepared, rows)])
+            cursor.execute("UPDATE %s SET %s FROM bulk_update WHERE %s.%s = bulk_update.%s" % (
+                table, ", ".join("%s = bulk_update.%s" % (c, c) for c in columns), table, pk, pk))
+            cursor.execute("DROP TABLE bulk_update")
+        return
+    sql = "UPDATE %s SET %s WHERE %s = %%s" % (table, ", ".join("%s = %%s" % c for c in columns), pk)
     _executemany(connection, sql, [values + [row["pk"]] for values, row in zip(prepared, rows)])
 
 
@@ -106,6 +126,12 @@ def _executemany(connection, sql: str, rows: Sequence[Sequence]) -> None:
             cursor.executemany(sql, rows[start:start + CHUNK])
 
 
+def _copy(connection, sql: str, rows: Sequence[Sequence]) -> None:
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def _preparer(field, connection):
     """A function turning a row's value into the driver's, or None where it goes as it is."""
     if field.is_relation:
@@ -151,6 +177,24 @@ def _prepared(field, value, connection):
 def _pk(related):
     """A related object's key; an id given as it is passes through."""
     return getattr(related, "pk", related)
+
+
+@contextmanager
+def collector_paused():
+    """Python's cycle collector paused for a bulk job, resumed (and free to run) after it.
+
+    A 50,000-row import allocates millions of objects that live until it ends, and each
+    collection walks them all: 0.5 s of a 7 s import (docs/benchmarks.md). Reference
+    counting still frees what is dropped meanwhile. Paused for the whole process, so
+    only around work that ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def concrete_field_names(model) -> list[str]:

@@ -110,11 +110,18 @@ def snapshot_converter(column: Column):
 
 
 def _cents(value) -> str:
-    return str(Decimal(value).quantize(CENTS))
+    return str(_decimal(value).quantize(CENTS))
 
 
 def _millionths(value) -> str:
-    return str(Decimal(value).quantize(MILLIONTHS))
+    return str(_decimal(value).quantize(MILLIONTHS))
+
+
+def _decimal(value) -> Decimal:
+    # A float (SQLite gives stored decimals back as floats when read without the ORM) by
+    # its shortest form, 116.225437, not its binary expansion: faster, and the same once
+    # quantized.
+    return Decimal(repr(value)) if value.__class__ is float else Decimal(value)
 
 
 def _iso_date(value) -> str:

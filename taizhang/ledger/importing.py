@@ -12,14 +12,15 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import BooleanField, ExpressionWrapper, Max, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from taizhang.accounts.scoping import editable_street_ids
+from taizhang.accounts.scoping import editable_q, editable_street_ids
 from taizhang.campaigns.models import Campaign, OrgUnit
-from taizhang.core.bulk import raw_rows
+from taizhang.core.bulk import collector_paused, raw_rows
 from taizhang.core.changelog import Change
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import (
@@ -224,9 +225,9 @@ def _same(old, new) -> bool:
 _BLANK = (None, "", [])
 
 
-def _existing_targets(campaign, codes, labels: "_Labels", *, lock: bool) -> dict[str, dict]:
+def _existing_targets(campaign, user, codes, labels: "_Labels", *, lock: bool) -> tuple[dict[str, dict], set[int]]:
     """The file's targets already in the ledger as {field: value} (TargetUpdate.current),
-    their labels the campaign's shared objects.
+    their labels the campaign's shared objects; and the ids of those `user` may change.
 
     Rows, not model instances: at 50,000 rows, Target objects (with select_related, four
     related objects each) were most of an import's memory and a good part of its time.
@@ -234,7 +235,8 @@ def _existing_targets(campaign, codes, labels: "_Labels", *, lock: bool) -> dict
     names = ["pk", "priority_reasons", *(c.field for c in COLUMNS)]
     fields = [name + "_id" if name in LABEL_FIELDS else name for name in names]
     units = labels.units_by_id
-    existing = {}
+    may_edit = ExpressionWrapper(Q(editable_q(user)), output_field=BooleanField())
+    existing, editable = {}, set()
     codes = list(codes)
     for start in range(0, len(codes), LOOKUP_CHUNK):
         qs = Target.objects.filter(campaign=campaign, code__in=codes[start:start + LOOKUP_CHUNK])
@@ -242,14 +244,16 @@ def _existing_targets(campaign, codes, labels: "_Labels", *, lock: bool) -> dict
             qs = qs.select_for_update()
         # As the driver gives them (the ORM's conversions were most of the time): decimals
         # may be floats, which snapshots quantize alike, and JSON is text.
-        for row in raw_rows(qs.values_list(*fields)):
-            record = dict(zip(names, row))
+        for row in raw_rows(qs.annotate(may_edit=may_edit).values_list("may_edit", *fields)):
+            record = dict(zip(names, row[1:]))
+            if row[0]:
+                editable.add(record["pk"])
             record["target_type"] = labels.types_by_id[record["target_type"]]
             record["street"], record["system"] = units[record["street"]], units[record["system"]]
             record["responsible_unit"] = units.get(record["responsible_unit"])
             record["flags"], record["priority_reasons"] = _json(record["flags"]), _json(record["priority_reasons"])
             existing[record["code"]] = record
-    return existing
+    return existing, editable
 
 
 def _json(value):
@@ -273,6 +277,7 @@ def _explain_conflicts(report: ImportReport, conflicted: list[tuple[RowResult, d
         report.conflicts.append(row)
 
 
+@collector_paused()
 def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
                    progress: Callable[[int, int], None] | None = None, lock: bool = False,
                    seen_versions: dict[str, int] | None = None) -> ImportReport:
@@ -422,12 +427,7 @@ def _memoized(raw, *, parse, memo: dict):
 
 
 def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_versions: dict) -> None:
-    existing = _existing_targets(campaign, (v["code"] for _r, v in parsed), labels, lock=lock)
-    editable_pks = set()
-    ids = [t["pk"] for t in existing.values()]
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        editable_pks.update(Target.objects.editable_by(user).filter(
-            pk__in=ids[start:start + LOOKUP_CHUNK]).values_list("pk", flat=True))
+    existing, editable_pks = _existing_targets(campaign, user, (v["code"] for _r, v in parsed), labels, lock=lock)
     streets = editable_street_ids(user, campaign)
     new_units, conflicted = {}, []
     for row_number, values in parsed:
@@ -466,15 +466,22 @@ def _plan_row(row_number: int, values: dict, target: dict | None, report: Import
         report.new.append(RowResult(row_number, values["code"], "new"))
         report._writes.append(TargetUpdate(current=None, changes=values))
         return None
+    # Most values equal the stored ones as they are; only the others are compared as the
+    # snapshot keeps them (a Decimal and the float SQLite gave back, None and "").
+    differing = {name: value for name, value in values.items()
+                 if value is not target[name] and value != target[name]}
+    if not differing:
+        report.unchanged += 1
+        return None
     before = values_snapshot(target)
-    diffs = []
-    for name, new in snapshot_fields(values).items():
+    changed, diffs = {}, []
+    for name, new in snapshot_fields(differing).items():
         old = before[name]
         if not _same(old, new):
-            column = BY_FIELD[name]
-            if column.kind == "flags":
+            changed[name] = values[name]
+            if name == "flags":
                 old, new = flag_labels(old), flag_labels(new)
-            diffs.append((str(column.header), old, new))
+            diffs.append((_headers()[name], old, new))
     if not diffs:
         report.unchanged += 1
     elif version is not None and version != target["version"]:
@@ -482,10 +489,22 @@ def _plan_row(row_number: int, values: dict, target: dict | None, report: Import
     else:
         report.changed.append(RowResult(row_number, target["code"], "changed", diffs))
         report.seen_versions[target["code"]] = target["version"]
-        report._writes.append(TargetUpdate(current=target, changes=values, before=before))
+        report._writes.append(TargetUpdate(current=target, changes=changed, before=before))
     return None
 
 
+def _headers() -> dict[str, str]:
+    """Each column's header in the active language (str() of a lazy text costs a lookup)."""
+    language = get_language()
+    if language not in _HEADERS:
+        _HEADERS[language] = {column.field: str(column.header) for column in COLUMNS}
+    return _HEADERS[language]
+
+
+_HEADERS: dict[str, dict[str, str]] = {}
+
+
+@collector_paused()
 @transaction.atomic
 def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
                   reason: str = "", progress=None, seen_versions: dict[str, int] | None = None) -> ImportReport:

@@ -138,12 +138,13 @@ def targets_bulk_save(*, campaign: Campaign, creates: list[dict], updates: list[
     for update in updates:
         current = update.current
         before = update.before or values_snapshot(current)
+        after = before | snapshot_fields(update.changes)
+        after["version"] = current["version"] + 1
         row = current | update.changes
-        row["version"] = current["version"] + 1
-        after = values_snapshot(row)
+        row["version"] = after["version"]
         changes.append(Change(OBJECT_TYPE, str(current["pk"]), "%s %s" % (row["code"], row["name"]), "update",
                               before, after))
-        changed = tuple(sorted(k for k in after if k not in ("state", "version") and after[k] != before[k]))
+        changed = tuple(sorted(k for k in update.changes if k not in ("state", "version") and after[k] != before[k]))
         _with_priority(row, rules)
         if row["priority_reasons"] != current["priority_reasons"]:
             changed += ("priority_reasons", "priority_rank")
