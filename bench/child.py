@@ -2,7 +2,8 @@
 
 A job runs alone in its own process so that the process's peak RSS is that job's
 alone. It prints one JSON line on stdout: the job's own seconds (interpreter and Django
-start-up excluded) and the process's peak RSS.
+start-up excluded), the process's peak RSS and, for an import, its seconds per stage
+(bench/phases.py).
 
     python bench/child.py read FILE.xlsx
     python bench/child.py import FILE.xlsx --campaign SLUG [--user NAME] [--profile OUT.prof]
@@ -37,11 +38,12 @@ def import_file(path: Path, campaign: str, user: str | None, profile: str | None
 
     django.setup()
     from django.core.management import call_command
+    from phases import breakdown, timed_stages
 
     args = [str(path), "--campaign", campaign, *(["--user", user] if user else [])]
     profiler = cProfile.Profile() if profile else None
     # The command prints every changed row; that report goes nowhere, its progress bar to stderr.
-    with open(os.devnull, "w") as sink:
+    with open(os.devnull, "w") as sink, timed_stages() as stages:
         start = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -51,7 +53,7 @@ def import_file(path: Path, campaign: str, user: str | None, profile: str | None
         seconds = time.perf_counter() - start
     if profiler:
         profiler.dump_stats(profile)
-    return {"seconds": seconds}
+    return {"seconds": seconds, "stages": breakdown(stages, seconds)}
 
 
 def peak_rss_mb() -> float:

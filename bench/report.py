@@ -13,7 +13,8 @@ from pathlib import Path
 
 import django
 
-START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+# Each database's run has a section of its own.
+MARKERS = {"sqlite": "bench", "postgresql": "bench-postgresql"}
 HEADER = """# Benchmarks
 
 Written by `make bench`: each section between a pair of `<!-- …:start -->` and
@@ -68,7 +69,8 @@ def _met(ok: bool) -> str:
 def render(results: dict, info: dict, command: str) -> str:
     imports, pages = results["imports"], results["pages"]
     lines = [
-        "## Ledger at scale: import, export and the ledger page (`bench/run.py`)", "",
+        "## Ledger at scale on %s: import, export and the ledger page (`bench/run.py`)"
+        % info["database"].split(" (")[0], "",
         "Measured %s with `%s`." % (info["date"], command), "",
         "| machine | |", "| --- | --- |",
         "| CPUs (nproc) | %s × %s |" % (info["cpus"], info["cpu"]),
@@ -97,6 +99,7 @@ def render(results: dict, info: dict, command: str) -> str:
         lines.append("| import %s | %s | %.1f | %s | %s | **%.1f× the floor**; child wall time %.1f s |"
                      % (item["name"], _n(item["rows"]), item["seconds"], _n(item["rows"] / item["seconds"]),
                         _mb(item["rss_mb"]), item["seconds"] / floor["seconds"], item["wall"]))
+    lines += _stages(imports)
     lines += ["", "### Ledger page (`/ledger/`)", "",
               "%d requests per user after %d warm-up requests, Django test client in the bench process, "
               "`DEBUG=False`; the requests cycle through the variants below, each at a random page "
@@ -128,6 +131,24 @@ def render(results: dict, info: dict, command: str) -> str:
     return "\n".join(lines)
 
 
+def _stages(imports: list[dict]) -> list[str]:
+    """Each import's seconds by stage (bench/phases.py), beside its floor."""
+    lines = ["", "### Where an import's time goes", "",
+             "Wall-clock seconds per stage, timed around the import's own functions during the timed run; "
+             "× is the stage's seconds over the floor's (the bare calamine read of the same file).", "",
+             "| stage | %s |" % " | ".join("%s s | ×" % i["short"] for i in imports),
+             "| --- |%s" % (" ---: | ---: |" * len(imports))]
+    for position, (stage, _seconds) in enumerate(imports[0]["stages"]):
+        cells = []
+        for item in imports:
+            seconds = item["stages"][position][1]
+            cells += ["%.2f" % seconds, "%.1f" % (seconds / item["floor"]["seconds"])]
+        lines.append("| %s | %s |" % (stage, " | ".join(cells)))
+    lines.append("| **whole import** | %s |" % " | ".join(
+        "**%.2f** | **%.1f**" % (i["seconds"], i["seconds"] / i["floor"]["seconds"]) for i in imports))
+    return lines
+
+
 def _goals(results: dict, info: dict) -> list[str]:
     imports, pages = results["imports"], results["pages"]
     ratios = [(i["short"], i["seconds"] / i["floor"]["seconds"]) for i in imports]
@@ -151,11 +172,13 @@ def _goals(results: dict, info: dict) -> list[str]:
     return lines
 
 
-def write_docs(path: Path, section: str) -> None:
+def write_docs(path: Path, section: str, vendor: str) -> None:
+    """Replace the section between this database's markers (appended when there is none)."""
+    start, end = "<!-- %s:start -->" % MARKERS[vendor], "<!-- %s:end -->" % MARKERS[vendor]
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
     else:
-        before, after = text, "\n"
-    path.write_text("%s%s\n%s\n%s%s" % (before, START, section, END, after), encoding="utf-8")
+        before, after = text.rstrip("\n") + "\n\n", "\n"
+    path.write_text("%s%s\n%s\n%s%s" % (before, start, section, end, after), encoding="utf-8")

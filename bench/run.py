@@ -175,7 +175,7 @@ def main() -> None:
         section = report.render(results, report.machine(database, load), shown_command(sys.argv[1:]))
         print("\n" + section)
         if not args.no_docs:
-            report.write_docs(DOCS, section)
+            report.write_docs(DOCS, section, "postgresql" if args.database_url else "sqlite")
             print("\nwritten to %s" % DOCS.relative_to(ROOT))
     finally:
         if args.keep:

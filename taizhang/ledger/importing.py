@@ -326,10 +326,11 @@ def _parse_rows(table, labels, report, progress) -> list[tuple[int, dict]]:
         failures = []
         values = list(map(_cell_parser(column, labels, failures), [cells[index] for _n, cells in table.rows]))
         header = str(column.header)
-        if failures:
+        if failures:  # in the order of the rows that gave BAD
+            failed = iter(failures)
             for row, value in enumerate(values):
                 if value is BAD:
-                    raw, exc = failures.pop(0)
+                    raw, exc = next(failed)
                     found.append((row, position, Problem(numbers[row], header, clean_text(raw), str(exc))))
         if column.required and (None in values or "" in values):
             found += [(row, position, Problem(numbers[row], header, "", _("This column must not be empty.")))

@@ -228,3 +228,24 @@ def test_an_import_leaves_the_petition_flag_to_the_petitions(targets, personas, 
     row[header.index("重点情形")] = "重大安全隐患"
     _apply(campaign, personas["carol"], make_xlsx([row], header=header))
     assert Target.objects.get(code="GC-0001").flags == ["petition_risk", "safety_hazard"]
+
+
+def test_every_bad_cell_is_reported_in_row_order_with_its_own_value(targets, personas, campaign):
+    """Cells are checked column by column; the problems still come out row by row, each
+    naming its own cell (under the ledger's name for the column), also where the same bad
+    value repeats (labels are parsed once)."""
+    data = make_xlsx([gc_row("GC-0101", 所属街道="火星", 占地面积="很大"), gc_row("GC-0102"),
+                      gc_row("GC-0103", 所属街道="火星", 居住人口=-3),
+                      gc_row("GC-0104", 占地面积=-1.5, 登记日期="明年"), gc_row("GC-0101")])
+    before = _state()
+    report = _prepare(campaign, personas["alice"], data)
+    assert [(p.row, p.column, p.value) for p in report.problems] == [
+        (3, "街道", "火星"), (3, "占地面积（㎡）", "很大"),
+        (5, "街道", "火星"), (5, "居住人口", "-3"),
+        (6, "占地面积（㎡）", "-1.5"), (6, "登记日期", "明年"),
+        (7, "编号", "GC-0101"),
+    ]
+    assert "GC-0102" in [r.code for r in report.new] and len(report.new) == 1
+    with pytest.raises(ImportRejected):
+        _apply(campaign, personas["alice"], data)
+    assert _state() == before
