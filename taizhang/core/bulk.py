@@ -64,13 +64,13 @@ def update_rows(model, rows: Sequence[dict], field_names: list[str], *, constant
             cursor.execute("CREATE TEMPORARY TABLE bulk_update ON COMMIT DROP AS SELECT %s, %s FROM %s WITH NO DATA"
                            % (pk, ", ".join(columns), table))
             _copy(connection, "COPY bulk_update (%s, %s) FROM STDIN" % (", ".join(columns), pk),
-                  [values + [row["pk"]] for values, row in zip(prepared, rows)])
+                  [values + [row["pk"]] for values, row in zip(prepared, rows, strict=True)])
             cursor.execute("UPDATE %s SET %s FROM bulk_update WHERE %s.%s = bulk_update.%s" % (
                 table, ", ".join("%s = bulk_update.%s" % (c, c) for c in columns), table, pk, pk))
             cursor.execute("DROP TABLE bulk_update")
         return
     sql = "UPDATE %s SET %s WHERE %s = %%s" % (table, ", ".join("%s = %%s" % c for c in columns), pk)
-    _executemany(connection, sql, [values + [row["pk"]] for values, row in zip(prepared, rows)])
+    _executemany(connection, sql, [values + [row["pk"]] for values, row in zip(prepared, rows, strict=True)])
 
 
 def _prepare(model, rows, field_names, constants) -> tuple[list, list[list]]:
@@ -78,9 +78,10 @@ def _prepare(model, rows, field_names, constants) -> tuple[list, list[list]]:
     connection = _connection()
     names = [name for name in field_names if name not in constants]
     fields = [model._meta.get_field(name) for name in (*names, *constants)]
-    fixed = [_prepared(field, value, connection) for field, value in zip(fields[len(names):], constants.values())]
+    fixed = [_prepared(field, value, connection)
+             for field, value in zip(fields[len(names):], constants.values(), strict=True)]
     preparers = [_preparer(field, connection) for field in fields[:len(names)]]
-    prepared = [[v if p is None else p(v) for v, p in zip(map(row.__getitem__, names), preparers)] + fixed
+    prepared = [[v if p is None else p(v) for v, p in zip(map(row.__getitem__, names), preparers, strict=True)] + fixed
                 for row in rows]
     return fields, prepared
 

@@ -7,10 +7,10 @@ names it.
 
 import hashlib
 import json
-from json.encoder import encode_basestring
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
+from json.encoder import encode_basestring
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -80,7 +80,8 @@ def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> 
     if not changes:
         return 0
     # Locking the head row serialises appends on PostgreSQL; on SQLite the
-    # IMMEDIATE transaction already holds the write lock.
+    # IMMEDIATE transaction already holds the write lock. A migration makes the row;
+    # it is made here only in a database emptied since (a test's flush).
     head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
     connection = connections[DEFAULT_DB_ALIAS]
     now = timezone.now()

@@ -7,6 +7,7 @@ checks inside one transaction, with the rows it will change locked, and writes.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -45,7 +46,7 @@ from .columns import (
     header_lookup,
     normalize_flag,
 )
-from .models import Target
+from .models import ImportUpload, Target
 from .services import (
     LABEL_FIELDS,
     OBJECT_TYPE,
@@ -62,6 +63,8 @@ COORDINATE_RANGE = {"longitude": Decimal(180), "latitude": Decimal(90)}
 QUANTUM = {"decimal": Decimal("0.01"), "coordinate": Decimal("0.000001")}
 LOOKUP_CHUNK = 2000
 APPLY_CHUNK = 2000
+# How long an uploaded file waits between its dry run and being applied.
+UPLOAD_KEPT = timedelta(days=1)
 
 
 @dataclass
@@ -245,7 +248,7 @@ def _existing_targets(campaign, user, codes, labels: "_Labels", *, lock: bool) -
         # As the driver gives them (the ORM's conversions were most of the time): decimals
         # may be floats, which snapshots quantize alike, and JSON is text.
         for row in raw_rows(qs.annotate(may_edit=may_edit).values_list("may_edit", *fields)):
-            record = dict(zip(names, row[1:]))
+            record = dict(zip(names, row[1:], strict=True))
             if row[0]:
                 editable.add(record["pk"])
             record["target_type"] = labels.types_by_id[record["target_type"]]
@@ -344,8 +347,8 @@ def _parse_rows(table, labels, report, progress) -> list[tuple[int, dict]]:
     for _row, _position, problem in sorted(found, key=lambda item: item[:2]):
         report.problems.append(problem)
     bad_rows = {row for row, _position, _problem in found}
-    return [(numbers[row], dict(zip(names, values))) for row, values in enumerate(zip(*columns))
-            if row not in bad_rows]
+    rows = enumerate(zip(*columns, strict=True))
+    return [(numbers[row], dict(zip(names, values, strict=True))) for row, values in rows if row not in bad_rows]
 
 
 def _duplicate_codes(codes: list, numbers: list[int], position: int) -> list[tuple[int, int, Problem]]:
@@ -536,6 +539,33 @@ def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet
         if progress:
             progress(start + len(chunk), len(writes))
     report.applied = True
+    return report
+
+
+def upload_keep(*, campaign: Campaign, user, filename: str, data: bytes, report: ImportReport) -> ImportUpload:
+    """Keep a file from its dry run until it is applied, with the versions the dry run saw
+    (applying refuses rows someone changed in between).
+
+    Files are kept for UPLOAD_KEPT: older ones, applied or not, are dropped on the way.
+    """
+    ImportUpload.objects.filter(uploaded_at__lt=timezone.now() - UPLOAD_KEPT).delete()
+    return ImportUpload.objects.create(campaign=campaign, user=user, filename=filename, data=data,
+                                       seen_versions=report.seen_versions)
+
+
+@transaction.atomic
+def upload_apply(*, upload_id, user, reason: str = "") -> ImportReport:
+    """Apply a kept file once. Raises ImportUpload.DoesNotExist when it is not the user's or
+    was applied already, ImportRejected (and stays to be fixed and tried again) on problems.
+
+    The file is claimed inside the import's transaction: of two clicks at once, the second
+    waits for the first and then finds it applied. Its bytes are dropped once applied.
+    """
+    upload = (ImportUpload.objects.select_for_update()
+              .get(pk=upload_id, user=user, applied_at=None, uploaded_at__gte=timezone.now() - UPLOAD_KEPT))
+    report = target_import(campaign=upload.campaign, user=user, data=bytes(upload.data), filename=upload.filename,
+                           reason=reason, seen_versions=upload.seen_versions)
+    ImportUpload.objects.filter(pk=upload.pk).update(applied_at=timezone.now(), data=b"")
     return report
 
 

@@ -10,7 +10,6 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -22,7 +21,7 @@ from taizhang.core.models import ChangeLogEntry
 from .columns import BY_FIELD
 from .exporting import export_filename, export_ledger
 from .forms import ImportForm
-from .importing import ImportRejected, import_prepare, target_import
+from .importing import ImportRejected, import_prepare, upload_apply, upload_keep
 from .models import ImportUpload, Target
 from .priorities import priority_text
 from .selectors import LedgerFilterForm, current_campaign, ledger_targets, ledger_unit, reconciliation
@@ -144,12 +143,10 @@ def import_upload(request):
     context = {"campaign": campaign, "form": form}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["data"]
-        report = import_prepare(campaign=campaign, user=request.user, data=data,
-                                filename=form.cleaned_data["file"].name)
-        # Versions seen now: applying later refuses rows someone changed in between.
-        context["upload"] = ImportUpload.objects.create(
-            campaign=campaign, user=request.user, filename=form.cleaned_data["file"].name, data=data,
-            seen_versions=report.seen_versions)
+        filename = form.cleaned_data["file"].name
+        report = import_prepare(campaign=campaign, user=request.user, data=data, filename=filename)
+        context["upload"] = upload_keep(campaign=campaign, user=request.user, filename=filename, data=data,
+                                        report=report)
         context["report"] = report
     if request.method == "POST" and request.htmx:
         return render(request, "ledger/import.html#report", context)
@@ -159,14 +156,13 @@ def import_upload(request):
 @require_POST
 @login_required
 def import_apply(request, upload_id):
-    upload = get_object_or_404(ImportUpload, pk=upload_id, user=request.user, applied_at=None)
     try:
-        report = target_import(campaign=upload.campaign, user=request.user, data=bytes(upload.data),
-                               filename=upload.filename, reason=request.POST.get("reason", ""),
-                               seen_versions=upload.seen_versions)
+        report = upload_apply(upload_id=upload_id, user=request.user, reason=request.POST.get("reason", ""))
+    except ImportUpload.DoesNotExist:
+        raise Http404("no such upload") from None
     except ImportRejected as exc:
+        upload = ImportUpload.objects.get(pk=upload_id, user=request.user)
         return render(request, "ledger/import.html#report", {"report": exc.report, "upload": upload})
-    ImportUpload.objects.filter(pk=upload.pk).update(applied_at=timezone.now())
     messages.success(request, _("Import applied: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
                      % {"new": len(report.new), "changed": len(report.changed), "unchanged": report.unchanged})
     if request.htmx:

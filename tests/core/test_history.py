@@ -1,6 +1,7 @@
 """The change log: every write recorded, the chain provable, tampering named."""
 
 import hashlib
+import importlib
 import json
 from datetime import UTC
 from decimal import Decimal
@@ -98,3 +99,13 @@ def test_entries_are_hashed_as_chains_written_before_are(targets, personas):
         assert entry.prev_hash == prev
         assert entry.hash == _hash_as_first_written(entry, prev) == entry_hash(entry, prev)
         prev = entry.hash
+
+
+def test_the_chain_head_is_made_by_a_migration_not_by_the_first_writer(db):
+    from django.apps import apps
+
+    create_head = importlib.import_module("taizhang.core.migrations.0002_chain_head_row").create_head
+    ChainHead.objects.all().delete()
+    create_head(apps, None)
+    create_head(apps, None)  # and made once
+    assert list(ChainHead.objects.values_list("pk", "last_id", "last_hash")) == [(1, 0, GENESIS)]

@@ -1,10 +1,17 @@
 """The import page: upload, read the dry run, apply; refusals change nothing."""
 
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from taizhang.core.models import ChangeLogEntry
+from taizhang.ledger.importing import import_prepare, upload_apply, upload_keep
 from taizhang.ledger.models import ImportUpload, Target
 from tests.conftest import gc_row, make_xlsx
+from tests.racing import race
 
 
 def _upload(client, data, name="台账.xlsx"):
@@ -54,3 +61,39 @@ def test_file_over_the_cap_is_refused_before_reading(client, targets, personas, 
     assert "100" in response.context["form"].errors["file"][0]
     assert 'id="problems"' in response.content.decode()
     assert ImportUpload.objects.count() == 0
+
+
+def test_uploads_are_kept_a_day_and_applied_bytes_are_dropped(client, targets, personas):
+    client.force_login(personas["alice"])
+    _upload(client, make_xlsx([gc_row("GC-0101")]))
+    stale = ImportUpload.objects.get()
+    ImportUpload.objects.filter(pk=stale.pk).update(uploaded_at=timezone.now() - datetime.timedelta(days=2))
+    # A day-old dry run is not applied: the ledger may have moved on since.
+    assert client.post("/ledger/import/%s/apply/" % stale.pk).status_code == 404
+    _upload(client, make_xlsx([gc_row("GC-0102")]))
+    fresh = ImportUpload.objects.get()  # the stale one went with the next upload
+    assert fresh.pk != stale.pk and bytes(fresh.data)
+    client.post("/ledger/import/%s/apply/" % fresh.pk, headers={"HX-Request": "true"})
+    fresh.refresh_from_db()
+    assert fresh.applied_at is not None and bytes(fresh.data) == b""
+    assert Target.objects.filter(code="GC-0102").exists() and not Target.objects.filter(code="GC-0101").exists()
+
+
+def _apply_upload(upload_id, username):
+    user = get_user_model().objects.get(username=username)
+    try:
+        upload_apply(upload_id=upload_id, user=user)
+    except ImportUpload.DoesNotExist:
+        return "already applied"
+    return "applied"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_on_apply_at_once_apply_the_file_once(targets, personas, campaign):
+    data = make_xlsx([gc_row("GC-0101")])
+    report = import_prepare(campaign=campaign, user=personas["alice"], data=data, filename="台账.xlsx")
+    upload = upload_keep(campaign=campaign, user=personas["alice"], filename="台账.xlsx", data=data, report=report)
+    answers = race("tests.ledger.test_import_page:_apply_upload", [(upload.pk, "alice"), (upload.pk, "alice")])
+    assert answers == ["already applied", "applied"]
+    target = Target.objects.get(code="GC-0101")
+    assert ChangeLogEntry.objects.filter(object_id=str(target.pk)).count() == 1
