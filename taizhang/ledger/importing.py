@@ -434,7 +434,10 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
     existing, editable_pks = _existing_targets(campaign, user, (v["code"] for _r, v in parsed), labels, lock=lock)
     streets = editable_street_ids(user, campaign)
     new_units, conflicted = {}, []
-    for row_number, values in parsed:
+    for position, (row_number, values) in enumerate(parsed):
+        # Let go of each parsed row as it is planned: a changed row keeps only its changes
+        # (peak memory at 50,000 rows).
+        parsed[position] = None
         target = existing.get(values["code"])
         street = values.get("street")
         if target is not None and target["pk"] not in editable_pks:
