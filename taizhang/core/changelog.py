@@ -67,6 +67,8 @@ _CANONICAL = ('{{"action":{action},"actor":{actor},"actor_name":{actor_name},"af
 
 def _encode(value) -> str:
     """A snapshot as canonical JSON: "null" for none (stored as NULL)."""
+    if value is None:
+        return "null"
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
