@@ -27,11 +27,19 @@ SORTS = {
 
 def current_campaign(request):
     """The campaign the user works in now: the one chosen in the session, else the first."""
-    campaigns = list(campaigns_for(request.user))
+    campaigns = user_campaigns(request)
     if not campaigns:
         raise Http404("no campaign")
     chosen = request.session.get("campaign_id")
     return next((c for c in campaigns if c.pk == chosen), campaigns[0])
+
+
+def user_campaigns(request) -> list:
+    """The campaigns the user takes part in, asked once per request (the view and the
+    header's campaign switch both need them)."""
+    if not hasattr(request, "_taizhang_campaigns"):
+        request._taizhang_campaigns = list(campaigns_for(request.user))
+    return request._taizhang_campaigns
 
 
 def ledger_unit(user, campaign, kind: str, code: str) -> OrgUnit:
