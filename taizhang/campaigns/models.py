@@ -4,6 +4,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class GroupDuty(models.TextChoices):
+    """What a working group may be charged with beyond its own ledger view, by the preset's
+    `[[groups]] duties` key (not by the group's name, which a preset may word its own way)."""
+
+    LEGAL = "legal", _("the legal path (leases, notices, court steps)")
+    PETITIONS = "petitions", _("petitions and stability risks")
+
+
 class Campaign(models.Model):
     """One rectification campaign, loaded from a preset; several can live side by side."""
 
@@ -31,6 +39,10 @@ class Campaign(models.Model):
     def resolve_label(self, text: str) -> str:
         """The canonical label for what an official typed (古城 -> 古城街道)."""
         return self.aliases.get(text, text)
+
+    def duty_groups(self, duty: str) -> list[str]:
+        """The codes of the working groups the preset charges with `duty` (a GroupDuty)."""
+        return self.rules.get("group_duties", {}).get(duty, [])
 
 
 class Phase(models.Model):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.core.changelog import Change, changelog_append
 
-from .models import Campaign, Liaison, Milestone, OrgUnit, Phase, TargetType
+from .models import Campaign, GroupDuty, Liaison, Milestone, OrgUnit, Phase, TargetType
 
 
 class PresetError(ValueError):
@@ -129,8 +129,22 @@ def parse_preset(text: str) -> dict[str, Any]:
         "slogans": (_get(data, "publicity", dict, "", required=False) or {}).get("slogans", []),
         "anti_rebound": {"reinspect_after_days": _reinspect_after_days(data)},
         "plan_templates": _plan_templates(data, plan["target_types"]) if "plan_templates" in data else [],
+        "group_duties": _group_duties(data),
     }
     return plan
+
+
+def _group_duties(data: dict) -> dict[str, list[str]]:
+    """{duty: [group codes]} from the groups' `duties` keys: which working group keeps the
+    legal path (legal) and which the petitions (petitions), whatever the preset calls it."""
+    duties: dict[str, list[str]] = {}
+    for where, item in _list(data, "groups"):
+        for position, duty in enumerate(_get(item, "duties", list, where, required=False) or []):
+            if duty not in GroupDuty.values:
+                raise PresetError(_("Key “%(key)s” names unknown duty “%(duty)s”; known: %(known)s.") % {
+                    "key": "%s.duties[%d]" % (where, position), "duty": duty, "known": "、".join(GroupDuty.values)})
+            duties.setdefault(duty, []).append(item["code"])
+    return duties
 
 
 def _plan_templates(data: dict, target_types: list[dict]) -> list[dict]:

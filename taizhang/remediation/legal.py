@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import Membership
 from taizhang.accounts.scoping import visible_q
-from taizhang.campaigns.models import OrgUnit
+from taizhang.campaigns.models import GroupDuty, OrgUnit
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.ledger.models import Target
 from taizhang.ledger.workflow import may_act
@@ -25,22 +25,23 @@ from .services import RemediationError
 
 R = Membership.Role
 LEASE_ACTORS = frozenset({R.STREET, R.UNIT, R.OFFICE})
-# Working groups are known by their preset name: the preset gives groups no duty key (yet).
-LEGAL_GROUP = "政策法规"
 # The judicial stages in the order they must be taken.
 STAGES = tuple(LegalStep.Stage.values)
 
 
 # --- who may act -----------------------------------------------------------------------
 
-def in_group(user, target: Target, name: str) -> bool:
-    """Whether the user sits in the target's campaign working group whose name contains `name`."""
+def in_duty_group(user, target: Target, duty: str) -> bool:
+    """Whether the user sits in a working group of the target's campaign that the preset
+    charges with `duty` (a GroupDuty)."""
     if user is None or (user.is_active and user.is_superuser):
         return True
     if not (user.is_authenticated and user.is_active):
         return False
-    return Membership.objects.filter(user=user, role=R.GROUP, unit__kind=OrgUnit.Kind.GROUP,
-                                     unit__campaign_id=target.campaign_id, unit__name__contains=name).exists()
+    codes = target.campaign.duty_groups(duty)
+    return bool(codes) and Membership.objects.filter(
+        user=user, role=R.GROUP, unit__kind=OrgUnit.Kind.GROUP, unit__campaign_id=target.campaign_id,
+        unit__code__in=codes).exists()
 
 
 def may_record_lease(user, target: Target) -> bool:
@@ -49,8 +50,9 @@ def may_record_lease(user, target: Target) -> bool:
 
 
 def may_record_judicial(user, target: Target) -> bool:
-    """The judicial steps also by the 政策法规 working group, which acts across the campaign."""
-    return may_record_lease(user, target) or in_group(user, target, LEGAL_GROUP)
+    """The judicial steps also by the working group with the legal duty (政策法规组), which acts
+    across the campaign."""
+    return may_record_lease(user, target) or in_duty_group(user, target, GroupDuty.LEGAL)
 
 
 # --- validation helpers (shared with petitions) ----------------------------------------

@@ -11,19 +11,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import Membership
+from taizhang.campaigns.models import GroupDuty
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_update
 from taizhang.ledger.workflow import may_act
 
-from .legal import check_day, clean, in_group, lock, refuse
+from .legal import check_day, clean, in_duty_group, lock, refuse
 from .models import Petition
 from .services import RemediationError
 
 R = Membership.Role
 PETITION_ACTORS = frozenset({R.STREET, R.OFFICE})
-# Known by its preset name, like the legal group (see legal.LEGAL_GROUP).
-PETITION_GROUP = "信访维稳"
 S = Petition.Status
 # Statuses only move forward; a closed petition is history.
 ORDER = (S.RECEIVED, S.HANDLING, S.REPLIED, S.CLOSED)
@@ -31,8 +30,9 @@ RISK_FLAG = Target.Flag.PETITION_RISK
 
 
 def may_handle_petitions(user, target: Target) -> bool:
-    """Street staff, the HQ office and the 信访维稳 working group record and handle petitions."""
-    return may_act(user, target, PETITION_ACTORS) or in_group(user, target, PETITION_GROUP)
+    """Street staff, the HQ office and the working group with the petitions duty (信访维稳组)
+    record and handle petitions."""
+    return may_act(user, target, PETITION_ACTORS) or in_duty_group(user, target, GroupDuty.PETITIONS)
 
 
 def _data(petition: Petition) -> dict:
