@@ -14,7 +14,7 @@ from time import perf_counter
 # (stage, module, function); stages nest nowhere: each function runs outside the others.
 STAGES = (
     ("read the sheet (calamine and header)", "taizhang.ledger.importing", "read_table"),
-    ("check every cell", "taizhang.ledger.importing", "_parse_rows"),
+    ("check every cell", "taizhang.ledger.importing", "check_rows"),
     ("plan: stored rows, rights, diffs", "taizhang.ledger.importing", "_plan_writes"),
     ("write targets (values prepared, SQL)", "taizhang.ledger.services", "insert_rows"),
     ("write targets (values prepared, SQL)", "taizhang.ledger.services", "update_rows"),
