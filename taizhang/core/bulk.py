@@ -52,7 +52,8 @@ def insert_prepared(model, columns: list[str], rows: Sequence[Sequence]) -> None
 
 
 def update_rows(model, rows: Sequence[dict], field_names: list[str], *, constants: dict | None = None) -> None:
-    """UPDATE the given columns of saved rows, one dict per row with its "pk", in one executemany."""
+    """UPDATE the given columns of saved rows, one dict per row with its "pk": one executemany,
+    or on PostgreSQL a COPY into a scratch table and one UPDATE from it."""
     connection = _connection()
     fields, prepared = _prepare(model, rows, field_names, constants or {})
     quote = connection.ops.quote_name

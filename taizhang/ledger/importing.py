@@ -72,7 +72,7 @@ class ImportReport:
     # code -> version of every target this file would change, as the dry run saw it.
     seen_versions: dict[str, int] = field(default_factory=dict)
     applied: bool = False
-    # One TargetUpdate per row to write, its `current` None for a new target; not shown to users.
+    # Per row to write, in file order: a new target's {field: value}, or a TargetUpdate; not shown to users.
     _writes: list = field(default_factory=list, repr=False)
     # Responsible units to create on apply: name -> ownership system.
     _new_units: dict = field(default_factory=dict, repr=False)
@@ -225,7 +225,7 @@ def _plan_row(row_number: int, values: dict, target: dict | None, report: Import
         values["flags"] = sorted((set(values["flags"] or ()) - {PETITION_RISK}) | kept)
     if target is None:
         report.new.append(RowResult(row_number, values["code"], "new"))
-        report._writes.append(TargetUpdate(current=None, changes=values))
+        report._writes.append(values)
         return None
     # Most values equal the stored ones as they are; only the others are compared as the
     # snapshot keeps them (a Decimal and the float SQLite gave back, None and "").
@@ -285,12 +285,13 @@ def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet
     writes = report._writes
     for start in range(0, len(writes), APPLY_CHUNK):
         chunk = writes[start:start + APPLY_CHUNK]
-        for write in chunk:
-            unit = write.changes.get("responsible_unit")
+        updates = [w for w in chunk if isinstance(w, TargetUpdate)]
+        creates = [w for w in chunk if not isinstance(w, TargetUpdate)]
+        for values in (*creates, *(u.changes for u in updates)):
+            unit = values.get("responsible_unit")
             if isinstance(unit, str):
-                write.changes["responsible_unit"] = units[unit]
-        targets_bulk_save(campaign=campaign, creates=[w.changes for w in chunk if w.current is None],
-                          updates=[w for w in chunk if w.current is not None], actor=user,
+                values["responsible_unit"] = units[unit]
+        targets_bulk_save(campaign=campaign, creates=creates, updates=updates, actor=user,
                           extra_changes=changes, reason=reason)
         changes = []
         if progress:

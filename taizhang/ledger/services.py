@@ -171,7 +171,8 @@ _INSERTED = [name for name in concrete_field_names(Target) if name not in ("camp
 
 
 def _defaults() -> dict:
-    """A new target's value for each inserted field (a fresh one per call: some are lists)."""
+    """A new target's value for each inserted field: one set per call, shared by that call's
+    rows (the lists among them are never changed in place)."""
     fields = (Target._meta.get_field(name) for name in _INSERTED)
     return {field.name: field.get_default() for field in fields}
 
