@@ -249,3 +249,14 @@ def test_every_bad_cell_is_reported_in_row_order_with_its_own_value(targets, per
     with pytest.raises(ImportRejected):
         _apply(campaign, personas["alice"], data)
     assert _state() == before
+
+
+def test_the_command_without_a_user_changes_existing_targets(targets, campaign, tmp_path):
+    """The system user (no --user) may change every target: its right to is asked of the database too."""
+    path = tmp_path / "ledger.xlsx"
+    path.write_bytes(make_xlsx([gc_row("GC-0001", 居住人口=77), gc_row("LG-0001", 所属街道="鲁谷", 居住人口=78)]))
+    call_command("import_ledger", str(path), verbosity=0)
+    assert dict(Target.objects.filter(code__in=["GC-0001", "LG-0001"]).values_list("code", "resident_population")) \
+        == {"GC-0001": 77, "LG-0001": 78}
+    entry = ChangeLogEntry.objects.filter(object_id=str(targets["LG-0001"].pk)).last()
+    assert entry.actor is None and entry.after["resident_population"] == 78
