@@ -29,7 +29,7 @@ taizhang/locale/zh_Hans/LC_MESSAGES/django.mo: taizhang/locale/zh_Hans/LC_MESSAG
 	msgfmt --check -o $@ $<
 
 migrate: install
-	@mkdir -p var
+	@mkdir -p "$${TAIZHANG_DATA_DIR:-var}"
 	$(BIN)/python manage.py migrate --no-input -v 0
 	$(BIN)/python manage.py setup_demo
 

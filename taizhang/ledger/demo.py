@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from taizhang.accounts.models import Membership
-from taizhang.campaigns.models import Campaign, OrgUnit
+from taizhang.campaigns.models import Campaign, GroupDuty, OrgUnit
 
 from .models import Target
 from .services import targets_bulk_save
@@ -196,7 +196,9 @@ def demo_users(campaign: Campaign) -> list[tuple[str, str, str]]:
     placed = {
         Membership.Role.LEADER: units.filter(kind=OrgUnit.Kind.COMMAND).first(),
         Membership.Role.OFFICE: units.filter(kind=OrgUnit.Kind.OFFICE).first(),
-        Membership.Role.GROUP: units.filter(kind=OrgUnit.Kind.GROUP).first(),
+        # The group with the legal duty shows what a working group may do beyond reading.
+        Membership.Role.GROUP: (units.filter(kind=OrgUnit.Kind.GROUP, code__in=campaign.duty_groups(GroupDuty.LEGAL))
+                                .first() or units.filter(kind=OrgUnit.Kind.GROUP).first()),
         Membership.Role.STREET: street, Membership.Role.UNIT: unit,
         Membership.Role.DISCIPLINE: units.filter(kind=OrgUnit.Kind.GROUP).last(),
         Membership.Role.LIAISON: street,

@@ -3,8 +3,9 @@
 from django.core.management import call_command
 from django.db.models import Count
 
+from taizhang.accounts.models import Membership
 from taizhang.campaigns.models import OrgUnit
-from taizhang.ledger.demo import apportion, demo_load
+from taizhang.ledger.demo import apportion, demo_load, demo_users
 from taizhang.ledger.models import Target
 
 
@@ -42,3 +43,11 @@ def test_demo_with_more_targets_keeps_the_shares(campaign):
 def test_apportion_sums_exactly():
     assert apportion(10, [1, 1, 1]) == [4, 3, 3]
     assert sum(apportion(528, [3, 1.5, 2, 3, 1, 1, 2, 1.5, 3])) == 528
+
+
+def test_demo_accounts_one_per_role_the_group_one_in_the_legal_group(campaign):
+    demo_load(campaign=campaign)
+    rows = {username: unit for username, _role, unit in demo_users(campaign)}
+    assert set(rows) == {"leader", "office", "group", "street", "unit", "discipline", "liaison"}
+    assert rows["group"] == "政策法规组"  # the group with the legal duty, to show what a group may do
+    assert demo_users(campaign) and Membership.objects.filter(user__username="group").count() == 1  # idempotent
