@@ -9,7 +9,13 @@ from django.core.management import call_command
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
+from taizhang.ledger.demo import demo_load
+from taizhang.ledger.exporting import as_of_rows, current_rows
+from taizhang.ledger.importing import target_import
+from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_update
+from tests.conftest import HEADER, gc_row, make_xlsx
+from tests.ledger.test_campaign_switch import _campaign
 
 
 def _rows(data):
@@ -57,3 +63,15 @@ def test_export_as_of_respects_the_users_scope(client, targets, personas):
     data = b"".join(client.get("/ledger/export.xlsx", {"as_of": timezone.localdate().isoformat()})
                     .streaming_content)
     assert sorted(r[0] for r in _rows(data)[2:]) == ["LG-0001", "LG-0002"]
+
+
+def test_the_history_an_import_writes_is_the_ledger_itself(targets, personas, campaign):
+    """Imports write their change-log snapshots from the parsed rows, not from saved targets:
+    the ledger as of today, rebuilt from the log, must be the ledger as stored, value for value."""
+    header = [*HEADER, "经度", "纬度", "出租面积", "重点情形", "是否试点"]
+    rows = [[*gc_row("GC-0101", 占地面积="1,234.5㎡"), 116.2254371, 39.9, "约88.125", "重大安全隐患、环境脏乱差", "是"],
+            [*gc_row("GC-0001", 居住人口=1), 116.1, 39.87654321, 0.1, "", "否"]]
+    target_import(campaign=campaign, user=personas["carol"], data=make_xlsx(rows, header=header), filename="x.xlsx")
+    demo_load(campaign=_campaign("kaiqiang-2017", "开墙打洞整治"), total=300)  # the demo's bulk path too
+    queryset = Target.objects.order_by("code")
+    assert list(as_of_rows(queryset, timezone.localdate())) == list(current_rows(queryset))
