@@ -38,12 +38,25 @@ class Change:
 def entry_hash(entry: ChangeLogEntry, prev_hash: str) -> str:
     """The hash a stored entry must have, given the hash before it."""
     return _digest(
-        prev=prev_hash, at=_instant(entry.at), actor=json.dumps(entry.actor_id),
-        actor_name=encode_basestring(entry.actor_name),
-        request=encode_basestring(str(entry.request_id)) if entry.request_id else "null",
-        type=encode_basestring(entry.object_type), id=encode_basestring(str(entry.object_id)),
-        repr=encode_basestring(entry.object_repr), action=encode_basestring(entry.action),
-        before=_encode(entry.before), after=_encode(entry.after), reason=encode_basestring(entry.reason))
+        prev=prev_hash, before=_encode(entry.before), after=_encode(entry.after),
+        **_write_parts(at=entry.at, actor_id=entry.actor_id, actor_name=entry.actor_name,
+                       request_id=entry.request_id, reason=entry.reason),
+        **_record_parts(object_type=entry.object_type, object_id=str(entry.object_id),
+                        object_repr=entry.object_repr, action=entry.action))
+
+
+def _write_parts(*, at, actor_id, actor_name: str, request_id, reason: str) -> dict[str, str]:
+    """The parts of the canonical form that one write shares across its entries, encoded."""
+    return {"at": encode_basestring(at.astimezone(UTC).isoformat(timespec="microseconds")),
+            "actor": json.dumps(actor_id), "actor_name": encode_basestring(actor_name),
+            "request": encode_basestring(str(request_id)) if request_id else "null",
+            "reason": encode_basestring(reason)}
+
+
+def _record_parts(*, object_type: str, object_id: str, object_repr: str, action: str) -> dict[str, str]:
+    """The parts naming the record and what was done to it, encoded."""
+    return {"type": encode_basestring(object_type), "id": encode_basestring(object_id),
+            "repr": encode_basestring(object_repr), "action": encode_basestring(action)}
 
 
 def _digest(**encoded: str) -> str:
@@ -72,10 +85,6 @@ def _encode(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _instant(at) -> str:
-    return encode_basestring(at.astimezone(UTC).isoformat(timespec="microseconds"))
-
-
 @transaction.atomic
 def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> int:
     """Append entries for `changes`, in order, inside the caller's transaction."""
@@ -89,24 +98,18 @@ def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> 
     now = timezone.now()
     request_id = current_request_id()
     actor_name = actor.get_username() if actor else ""
-    batch = {
-        "at": _instant(now), "actor": json.dumps(actor.pk if actor else None),
-        "actor_name": encode_basestring(actor_name), "reason": encode_basestring(reason),
-        "request": encode_basestring(str(request_id)) if request_id else "null",
-    }
+    actor_id = actor.pk if actor else None
+    shared = _write_parts(at=now, actor_id=actor_id, actor_name=actor_name, request_id=request_id, reason=reason)
     field = ChangeLogEntry._meta.get_field
-    fixed = (field("at").get_db_prep_save(now, connection), actor.pk if actor else None, actor_name,
+    fixed = (field("at").get_db_prep_save(now, connection), actor_id, actor_name,
              field("request_id").get_db_prep_save(request_id, connection), reason)
     json_param = json_text_param(connection)
-    prev, rows, types = head.last_hash, [], {}
+    prev, rows = head.last_hash, []
     for change in changes:
         object_id, object_repr = str(change.object_id), change.object_repr[:255]
-        if change.object_type not in types:
-            types[change.object_type] = encode_basestring(change.object_type)
         before, after = _encode(change.before), _encode(change.after)
-        digest = _digest(prev=prev, type=types[change.object_type], id=encode_basestring(object_id),
-                         repr=encode_basestring(object_repr), action=encode_basestring(change.action),
-                         before=before, after=after, **batch)
+        digest = _digest(prev=prev, before=before, after=after, **shared, **_record_parts(
+            object_type=change.object_type, object_id=object_id, object_repr=object_repr, action=change.action))
         rows.append((*fixed, change.object_type, object_id, object_repr, change.action,
                      None if change.before is None else json_param(before),
                      None if change.after is None else json_param(after), prev, digest))
