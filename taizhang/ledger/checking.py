@@ -69,7 +69,8 @@ class Labels:
         for target_type in target_types:
             types[target_type.name] = types[target_type.code] = target_type
         self.by_kind["target_type"] = types
-        # By id, to give every loaded target the same few shared objects (see _existing_targets).
+        # By id, to give every stored target read back the same few shared objects
+        # (importing._existing_targets).
         self.units_by_id = {unit.pk: unit for unit in units}
         self.types_by_id = {t.pk: t for t in target_types}
         self.flags = flag_lookup()
@@ -260,7 +261,7 @@ def _memoized(raw, *, parse, memo: dict):
     """parse(raw), remembered by the raw value and its type (1, 1.0 and True are equal keys).
 
     A remembered value is shared by the rows that gave the same cell: flags (a list) are
-    copied by _plan_row before anything changes them. BAD is not remembered: each bad
+    copied by importing._plan_row before anything changes them. BAD is not remembered: each bad
     cell must reach `failures`.
     """
     key = (raw.__class__, raw)
