@@ -43,6 +43,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "taizhang.core.middleware.RequestIdMiddleware",
+    # Any refusal a view did not catch, or a database still busy after retries: a message, not a 500.
+    "taizhang.core.middleware.RefusalMiddleware",
     # Last, so that a locked-out login answers before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -156,3 +158,9 @@ LOGGING = {
 }
 
 LANGUAGE_COOKIE_NAME = "taizhang_language"
+
+# The change log's key (core/keys.py): from the environment, or a file outside the database.
+# Development makes the file on first use; production must be given one.
+TAIZHANG_CHAIN_KEY = os.environ.get("TAIZHANG_CHAIN_KEY", "")
+TAIZHANG_CHAIN_KEY_FILE = Path(os.environ.get("TAIZHANG_CHAIN_KEY_FILE", DATA_DIR / "chain.key"))
+TAIZHANG_CHAIN_KEY_CREATE = DEBUG

@@ -1,23 +1,29 @@
 """Writing and proving the change log.
 
-Each entry's hash covers its content and the previous entry's hash, so editing or
+Each entry's seal covers its content and the previous entry's seal, so editing or
 deleting any row by hand breaks the chain from that row on, and `verify_history`
-names it.
+names it. Seals are HMAC-SHA256 under a key kept outside the database (core/keys.py):
+someone who can write to the database cannot recompute them. Entries written before the
+chain was keyed (ids below the head's `keyed_from`) keep their plain SHA-256; the head's
+own seal covers `keyed_from`, so that boundary cannot be moved either.
 """
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from json.encoder import encode_basestring
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from .bulk import insert_prepared, json_text_param
 from .context import current_request_id
+from .keys import chain_key
 from .models import ChainHead, ChangeLogEntry
 
 GENESIS = "0" * 64
@@ -35,10 +41,11 @@ class Change:
     after: dict[str, Any] | None
 
 
-def entry_hash(entry: ChangeLogEntry, prev_hash: str) -> str:
-    """The hash a stored entry must have, given the hash before it."""
+def entry_hash(entry: ChangeLogEntry, prev_hash: str, key: bytes | None) -> str:
+    """The seal a stored entry must have, given the one before it (key None: an entry from
+    before the chain was keyed)."""
     return _digest(
-        prev=prev_hash, before=_encode(entry.before), after=_encode(entry.after),
+        key, prev=prev_hash, before=_encode(entry.before), after=_encode(entry.after),
         **_write_parts(at=entry.at, actor_id=entry.actor_id, actor_name=entry.actor_name,
                        request_id=entry.request_id, reason=entry.reason),
         **_record_parts(object_type=entry.object_type, object_id=str(entry.object_id),
@@ -59,8 +66,9 @@ def _record_parts(*, object_type: str, object_id: str, object_repr: str, action:
             "repr": encode_basestring(object_repr), "action": encode_basestring(action)}
 
 
-def _digest(**encoded: str) -> str:
-    """SHA-256 of the entry's canonical JSON, from its values already encoded as JSON.
+def _digest(key: bytes | None, /, **encoded: str) -> str:
+    """HMAC-SHA256 under `key` (SHA-256 without one) of the entry's canonical JSON, from its
+    values already encoded as JSON.
 
     The canonical form is `json.dumps(payload, sort_keys=True, ensure_ascii=False,
     separators=(",", ":"))` of {prev, at, actor, actor_name, request, type, id, repr,
@@ -68,7 +76,15 @@ def _digest(**encoded: str) -> str:
     import encodes each snapshot once, for the hash and for storing alike, and the
     parts that are the same for every entry of a batch once per batch.
     """
-    return hashlib.sha256(_CANONICAL.format_map(encoded).encode()).hexdigest()
+    canonical = _CANONICAL.format_map(encoded).encode()
+    if key is None:
+        return hashlib.sha256(canonical).hexdigest()
+    return hmac.digest(key, canonical, "sha256").hex()
+
+
+def head_seal(key: bytes, *, keyed_from: int, last_id: int, last_hash: str) -> str:
+    """The chain head's own seal: truncating the chain or moving the keyed boundary breaks it."""
+    return hmac.digest(key, ("head:%d:%d:%s" % (keyed_from, last_id, last_hash)).encode(), "sha256").hex()
 
 
 # The payload's keys in sorted order, as json.dumps(sort_keys=True) writes them; `prev`
@@ -94,6 +110,7 @@ def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> 
     # IMMEDIATE transaction already holds the write lock. A migration makes the row;
     # it is made here only in a database emptied since (a test's flush).
     head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+    key = chain_key()
     connection = connections[DEFAULT_DB_ALIAS]
     now = timezone.now()
     request_id = current_request_id()
@@ -108,7 +125,7 @@ def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> 
     for change in changes:
         object_id, object_repr = str(change.object_id), change.object_repr[:255]
         before, after = _encode(change.before), _encode(change.after)
-        digest = _digest(prev=prev, before=before, after=after, **shared, **_record_parts(
+        digest = _digest(key, prev=prev, before=before, after=after, **shared, **_record_parts(
             object_type=change.object_type, object_id=object_id, object_repr=object_repr, action=change.action))
         rows.append((*fixed, change.object_type, object_id, object_repr, change.action,
                      None if change.before is None else json_param(before),
@@ -116,7 +133,8 @@ def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> 
         prev = digest
     insert_prepared(ChangeLogEntry, _COLUMNS, rows)
     last_id = ChangeLogEntry.objects.filter(hash=prev).values_list("id", flat=True).get()
-    ChainHead.objects.filter(pk=1).update(last_hash=prev, last_id=last_id)
+    ChainHead.objects.filter(pk=1).update(last_hash=prev, last_id=last_id, seal=head_seal(
+        key, keyed_from=head.keyed_from, last_id=last_id, last_hash=prev))
     return len(rows)
 
 
@@ -132,19 +150,144 @@ class Break:
     problem: str
 
 
-def changelog_verify() -> Iterator[int | Break]:
-    """Walk the chain in order; yield each entry id checked, then a Break if one is found."""
+@dataclass(frozen=True)
+class Digest:
+    """The chain's head at one moment (日终摘要), to be printed or signed and kept outside the
+    system; `changelog_verify(against=...)` proves the chain still holds that head."""
+
+    made_at: str  # ISO time in UTC
+    last_id: int
+    last_hash: str
+    seal: str
+
+    PREFIX = "taizhang-digest:v1"
+
+    def __str__(self):
+        return ":".join((self.PREFIX, self.made_at, str(self.last_id), self.last_hash, self.seal))
+
+    @classmethod
+    def parse(cls, text: str) -> "Digest":
+        """The digest in `text` (its own line among others, as printed); ValueError if none."""
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith(cls.PREFIX + ":"):
+                parts = line[len(cls.PREFIX) + 1:].rsplit(":", 3)
+                if len(parts) == 4 and parts[1].isascii() and parts[1].isdigit():
+                    return cls(parts[0], int(parts[1]), parts[2], parts[3])
+        raise ValueError("no digest found: expected a line starting with %s" % cls.PREFIX)
+
+    def expected_seal(self, key: bytes) -> str:
+        return hmac.digest(key, ("digest:%s:%d:%s" % (self.made_at, self.last_id, self.last_hash)).encode(),
+                           "sha256").hex()
+
+
+def digest_make() -> Digest:
+    """A digest of the chain as it stands now."""
+    head = ChainHead.objects.get(pk=1)
+    made_at = timezone.now().astimezone(UTC).isoformat(timespec="seconds")
+    digest = Digest(made_at, head.last_id, head.last_hash, "")
+    return Digest(made_at, head.last_id, head.last_hash, digest.expected_seal(chain_key()))
+
+
+def changelog_verify(*, against: Digest | None = None) -> Iterator[int | Break]:
+    """Walk the chain in order; yield each entry id checked, then a Break if one is found.
+
+    With `against`, the entry the digest names must still be in the chain with the seal
+    the digest recorded.
+    """
+    key = chain_key()
+    if against is not None and not hmac.compare_digest(against.seal, against.expected_seal(key)):
+        yield Break(against.last_id, "digest-forged")
+        return
+    head = ChainHead.objects.filter(pk=1).first()
+    keyed_from = head.keyed_from if head else 1
+    if head and not hmac.compare_digest(head.seal, head_seal(key, keyed_from=head.keyed_from,
+                                                             last_id=head.last_id, last_hash=head.last_hash)):
+        yield Break(head.last_id, "head-altered")
+        return
     prev = GENESIS
     last_id = 0
     for entry in ChangeLogEntry.objects.order_by("id").iterator(chunk_size=2000):
         if entry.prev_hash != prev:
             yield Break(entry.pk, "missing-before")
             return
-        if entry_hash(entry, prev) != entry.hash:
+        if entry_hash(entry, prev, key if entry.pk >= keyed_from else None) != entry.hash:
             yield Break(entry.pk, "altered")
+            return
+        if against is not None and entry.pk == against.last_id and entry.hash != against.last_hash:
+            yield Break(entry.pk, "digest-differs")
             return
         prev, last_id = entry.hash, entry.pk
         yield entry.pk
-    head = ChainHead.objects.filter(pk=1).first()
     if head and (head.last_hash != prev or head.last_id != last_id):
         yield Break(head.last_id, "missing-after")
+        return
+    if against is not None and against.last_id > last_id:
+        yield Break(against.last_id, "digest-missing")
+    elif against is not None and against.last_id and not ChangeLogEntry.objects.filter(pk=against.last_id).exists():
+        yield Break(against.last_id, "digest-missing")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A stored record that is not what its change log says it became."""
+
+    object_type: str
+    object_id: str
+    field: str  # "" when the record itself is missing on one side
+    logged: Any
+    stored: Any
+
+
+# object type -> (stored snapshots of the records with these ids, the ids of every stored record),
+# registered by the app that owns the records; the log is replayed against them.
+_REPLAYS: dict[str, tuple[Callable[[list[str]], dict[str, dict]], Callable[[], set[str]]]] = {}
+REPLAY_CHUNK = 2000
+
+
+def replay_register(object_type: str, *, stored: Callable[[list[str]], dict[str, dict]],
+                    stored_ids: Callable[[], set[str]]) -> None:
+    """Have `changelog_replay` compare records of this type with their log.
+
+    `stored(ids)` gives the records as their log entries snapshot them, by object id;
+    `stored_ids()` the ids of all of them.
+    """
+    _REPLAYS[object_type] = (stored, stored_ids)
+
+
+def changelog_replay() -> Iterator[Mismatch]:
+    """Every stored record whose values differ from what its latest log entry says it became,
+    field by field, and every record stored without an entry or logged without a record.
+
+    What the log says is each record's latest snapshot: every entry keeps the record whole.
+    A value written around the services (a hand-made UPDATE, a service that logged a stale
+    read) shows up here.
+    """
+    for object_type, (stored, stored_ids) in _REPLAYS.items():
+        latest = dict(ChangeLogEntry.objects.filter(object_type=object_type).values("object_id")
+                      .annotate(last=Max("id")).values_list("object_id", "last"))
+        ids = stored_ids()
+        for object_id in sorted(ids - latest.keys(), key=_natural):
+            yield Mismatch(object_type, object_id, "", None, "stored, never logged")
+        logged = sorted(latest, key=_natural)
+        for start in range(0, len(logged), REPLAY_CHUNK):
+            chunk = logged[start:start + REPLAY_CHUNK]
+            afters = dict(ChangeLogEntry.objects.filter(id__in=[latest[i] for i in chunk])
+                          .values_list("object_id", "after"))
+            rows = stored([i for i in chunk if i in ids])
+            for object_id in chunk:
+                yield from _compare(object_type, object_id, afters[object_id], rows.get(object_id))
+
+
+def _compare(object_type: str, object_id: str, after: dict | None, row: dict | None) -> Iterator[Mismatch]:
+    if after is None or row is None:
+        if (after is None) != (row is None):
+            yield Mismatch(object_type, object_id, "", after and "logged", row and "stored")
+        return
+    for name, value in row.items():
+        if name in after and after[name] != value:
+            yield Mismatch(object_type, object_id, name, after[name], value)
+
+
+def _natural(object_id: str):
+    return (len(object_id), object_id)

@@ -54,6 +54,11 @@ class ChainHead(models.Model):
 
     last_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    # Entries from this id on are sealed with the key; those before, written before the chain
+    # was keyed, with plain SHA-256.
+    keyed_from = models.BigIntegerField(default=1)
+    # HMAC of (keyed_from, last_id, last_hash) under the key (changelog.head_seal).
+    seal = models.CharField(max_length=64, blank=True)
 
     def __str__(self):
         return "%s@%s" % (self.last_hash[:12], self.last_id)

@@ -4,14 +4,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from taizhang.campaigns.models import Campaign
 from taizhang.core.bulk import concrete_field_names, insert_rows, update_rows
 from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.db import atomic
+from taizhang.core.errors import ConflictError, ServiceError
 
 from .columns import BY_FIELD, COLUMNS, snapshot_converter
 from .models import Target
@@ -21,8 +21,12 @@ OBJECT_TYPE = "ledger.target"
 LABEL_FIELDS = ("target_type", "street", "system", "responsible_unit")
 
 
-class LedgerError(ValueError):
+class LedgerError(ServiceError):
     """A write the ledger refuses; the message says why."""
+
+
+class TargetConflict(LedgerError, ConflictError):
+    """The target changed since the writer read it."""
 
 
 def target_snapshot(target: Target) -> dict:
@@ -65,7 +69,7 @@ def _clean_flags(target: Target) -> None:
     target.flags = sorted(set(flags))
 
 
-@transaction.atomic
+@atomic
 def target_create(*, actor, reason: str = "", **fields) -> Target:
     target = Target(**fields)
     _clean_flags(target)
@@ -77,31 +81,53 @@ def target_create(*, actor, reason: str = "", **fields) -> Target:
     return target
 
 
-@transaction.atomic
+def target_lock(pk: int) -> Target:
+    """The target read afresh under a row lock, with the labels its snapshot names.
+
+    Every service that writes a target, or logs what a target was, takes this lock first
+    and the chain head's (in `changelog_append`) last: one order everywhere, so two writers
+    never wait for each other in a circle. On SQLite the IMMEDIATE transaction already
+    holds the database's write lock, and what is read here cannot change before the commit.
+    """
+    # NO KEY: rows that only refer to the target (a petition, an event) are still inserted meanwhile.
+    locked = Target.objects.select_for_update(of=("self",), no_key=True)
+    return locked.select_related(*LABEL_FIELDS, "campaign").get(pk=pk)
+
+
+@atomic
 def target_update(*, target: Target, actor, changes: dict, expected_version: int | None = None,
                   reason: str = "") -> Target:
-    """Change fields of one target; refuses if someone else changed it since `expected_version`."""
+    """Change fields of one target, logging what it was and what it became as stored.
+
+    With `expected_version`, refuses if someone else changed it since (a form's version);
+    without, the changes are applied to the target as it is now. The caller's object is
+    brought up to date.
+    """
     unknown = [f for f in changes if f not in BY_FIELD or BY_FIELD[f].kind == "readonly"]
     if unknown:
         raise LedgerError(_("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(unknown)})
-    before = target_snapshot(target)
-    version = target.version if expected_version is None else expected_version
+    current = target_lock(target.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise TargetConflict(_("Someone else changed this target meanwhile; reload and try again."))
+    before = target_snapshot(current)
     for field, value in changes.items():
-        setattr(target, field, value)
-    _clean_flags(target)
-    target.full_clean(validate_unique=False, validate_constraints=False)
+        setattr(current, field, value)
+    _clean_flags(current)
+    current.full_clean(validate_unique=False, validate_constraints=False)
     fields = list(changes)
     if RULE_FIELDS.intersection(changes):
-        priority_set(target, campaign_rules(target.campaign))
+        priority_set(current, campaign_rules(current.campaign))
         fields += ["priority_reasons", "priority_rank"]
-    # Conditional update: only one of two concurrent editors can move the version on.
-    updated = Target.objects.filter(pk=target.pk, version=version).update(
-        version=F("version") + 1, updated_at=timezone.now(), **{f: getattr(target, f) for f in fields})
+    current.version += 1
+    current.updated_at = timezone.now()
+    # Conditional on the version just read: a writer that bypassed the lock is caught, not overwritten.
+    updated = Target.objects.filter(pk=current.pk, version=current.version - 1).update(
+        version=current.version, updated_at=current.updated_at, **{f: getattr(current, f) for f in fields})
     if updated != 1:
-        raise LedgerError(_("Someone else changed this target meanwhile; reload and try again."))
+        raise TargetConflict(_("Someone else changed this target meanwhile; reload and try again."))
+    changelog_append(changes=[target_change(current, "update", before, target_snapshot(current))],
+                     actor=actor, reason=reason)
     target.refresh_from_db()
-    after = target_snapshot(target)
-    changelog_append(changes=[target_change(target, "update", before, after)], actor=actor, reason=reason)
     return target
 
 
@@ -114,7 +140,7 @@ class TargetUpdate:
     before: dict | None = None  # values_snapshot(current), if the caller has it already
 
 
-@transaction.atomic
+@atomic
 def targets_bulk_save(*, campaign: Campaign, creates: list[dict], updates: list[TargetUpdate], actor,
                       reason: str, extra_changes: list[Change] = ()) -> None:
     """Write many targets at once (import, demo), with one change-log entry each, all in the

@@ -8,10 +8,8 @@ moves the target, and the other is told.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,13 +17,14 @@ from django.utils.translation import gettext_lazy
 from taizhang.accounts.models import Membership
 from taizhang.accounts.scoping import acting_q
 from taizhang.core.changelog import changelog_append
+from taizhang.core.db import atomic
+from taizhang.core.errors import ConflictError, ServiceError
 
 from .models import Target, TransitionEvent
-from .services import target_change, target_snapshot
+from .services import target_change, target_lock, target_snapshot
 
 S = Target.State
 R = Membership.Role
-LABELS = ("target_type", "street", "system", "responsible_unit")
 OPEN = (S.REGISTERED, S.VERIFIED, S.PLAN_APPROVED, S.IN_REMEDIATION, S.COMPLETION_REPORTED, S.REBOUND)
 
 
@@ -64,20 +63,25 @@ STEPS = (
 RESUME = Step(S.ON_HOLD, "", frozenset({R.OFFICE}), None, gettext_lazy("Resume"))
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(ServiceError):
     """A step that may not be taken; the message says which condition is missing."""
 
 
-def find_step(source: str, target: str) -> Step | None:
+class TransitionConflict(TransitionRefused, ConflictError):
+    """The target moved since the caller saw it."""
+
+
+def find_step(source: str, target: str, held_from: str = "") -> Step | None:
+    """The step from `source` to `target`; leaving hold goes only back to `held_from`."""
     if source == S.ON_HOLD:
-        return RESUME
+        return RESUME if target and target == held_from else None
     return next((s for s in STEPS if s.source == source and s.target == target), None)
 
 
 def next_steps(target: Target) -> list[Step]:
     """The steps the workflow allows from the target's state (roles not yet checked)."""
     if target.state == S.ON_HOLD:
-        return [RESUME]
+        return [replace(RESUME, target=target.held_from)]
     return [s for s in STEPS if s.source == target.state]
 
 
@@ -95,49 +99,55 @@ def may_take(user, target: Target, step: Step) -> bool:
 Checks = Mapping[str, Callable[[Target], str | None]]
 
 
-@transaction.atomic
+@atomic
 def target_transition(*, target: Target, to: str, actor, comment: str = "", checks: Checks | None = None,
                       hold_reason: str = "", hold_review_on=None) -> TransitionEvent:
-    """Move a target one step; refuses with the missing condition or a concurrent move.
+    """Move a target one step from the state the caller saw it in (`target.state`) to `to`;
+    refuses with the missing condition, or when the target moved meanwhile.
 
     `checks` maps a condition name to a function returning what is missing (None when met).
+    The step is decided, and the change logged, from the target read under its row lock, so
+    the log says what the row held, whatever else was written at the same moment.
     """
     source = target.state
-    step = find_step(source, to)
+    current = target_lock(target.pk)
+    if current.state != source:
+        raise TransitionConflict(_("Someone else moved this target meanwhile (it is no longer “%(state)s”); "
+                                   "reload the page.") % {"state": S(source).label})
+    step = find_step(source, to, current.held_from)
     if step is None:
         raise TransitionRefused(_("A target cannot go from “%(from)s” to “%(to)s”.") % {
             "from": S(source).label, "to": S(to).label if to in S.values else to})
-    if not may_take(actor, target, step):
+    if not may_take(actor, current, step):
         raise TransitionRefused(_("Your role may not take this step on this target."))
     if step.condition == "hold_reason":
         if not hold_reason.strip() or hold_review_on is None:
             raise TransitionRefused(_("Putting a target on hold needs a reason and a review date."))
     elif step.condition:
         check = (checks or {}).get(step.condition)
-        missing = check(target) if check else _("condition “%(name)s” cannot be checked here") % {
+        missing = check(current) if check else _("condition “%(name)s” cannot be checked here") % {
             "name": step.condition}
         if missing:
             raise TransitionRefused(missing)
-    return _move(target, source, to if step is not RESUME else target.held_from, actor, comment,
-                 hold_reason=hold_reason, hold_review_on=hold_review_on)
+    event = _move(current, to, actor, comment, hold_reason=hold_reason, hold_review_on=hold_review_on)
+    target.refresh_from_db()
+    return event
 
 
-def _move(target, source, to, actor, comment, *, hold_reason, hold_review_on) -> TransitionEvent:
-    # One read with the labels the snapshot needs, instead of one query per relation.
-    current = Target.objects.select_related(*LABELS).get(pk=target.pk)
+def _move(current: Target, to, actor, comment, *, hold_reason, hold_review_on) -> TransitionEvent:
+    source = current.state
     before = target_snapshot(current) | _hold(current)
     holding = to == S.ON_HOLD
     fields = {"state": to, "held_from": source if holding else "", "hold_reason": hold_reason if holding else "",
-              "hold_review_on": hold_review_on if holding else None, "updated_at": timezone.now()}
-    moved = Target.objects.filter(pk=target.pk, state=source).update(version=F("version") + 1, **fields)
+              "hold_review_on": hold_review_on if holding else None, "updated_at": timezone.now(),
+              "version": current.version + 1}
+    # Conditional on what was read: a writer that bypassed the lock is caught, not logged over.
+    moved = Target.objects.filter(pk=current.pk, state=source, version=current.version).update(**fields)
     if moved != 1:
-        raise TransitionRefused(_("Someone else moved this target meanwhile (it is no longer “%(state)s”); "
-                                  "reload the page.") % {"state": S(source).label})
-    # The conditional update succeeded, so the row is `current` with these fields and one more version.
-    fields["version"] = current.version + 1
-    for obj in (current, target):
-        for name, value in fields.items():
-            setattr(obj, name, value)
+        raise TransitionConflict(_("Someone else moved this target meanwhile (it is no longer “%(state)s”); "
+                                   "reload the page.") % {"state": S(source).label})
+    for name, value in fields.items():
+        setattr(current, name, value)
     event = TransitionEvent.objects.create(target=current, from_state=source, to_state=to, actor=actor,
                                            comment=comment)
     changelog_append(changes=[target_change(current, "update", before, target_snapshot(current) | _hold(current))],

@@ -14,7 +14,6 @@ step's comment, so the timeline still names them.
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +21,9 @@ from django.utils.translation import gettext as _
 from taizhang.accounts.models import Membership
 from taizhang.accounts.scoping import visible_q
 from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.db import atomic
 from taizhang.ledger.models import Target, TransitionEvent
+from taizhang.ledger.services import target_lock
 from taizhang.ledger.workflow import may_act
 
 from .models import Acceptance, Inspection
@@ -54,7 +55,7 @@ def _inspection_change(inspection: Inspection, action: str, before, after) -> Ch
     return Change("remediation.inspection", str(inspection.pk), str(inspection), action, before, after)
 
 
-@transaction.atomic
+@atomic
 def acceptance_record(*, target: Target, actor, decision: str, reasons: str = "", tenants_cleared: bool = False,
                       structures_demolished: bool = False, demolished_area=None, site_cleaned: bool = False,
                       land_returned: bool = False) -> Acceptance:
@@ -65,6 +66,7 @@ def acceptance_record(*, target: Target, actor, decision: str, reasons: str = ""
     """
     if not may_act(actor, target, ACCEPTORS):
         raise RemediationError(_("Only the HQ office accepts the work on a target."))
+    target_lock(target.pk)  # first: one lock order everywhere (ledger.services.target_lock)
     target.refresh_from_db()
     if target.state != S.COMPLETION_REPORTED:
         raise RemediationError(_("Acceptance needs a target in “%(needed)s”; this one is “%(state)s”.") % {
@@ -119,7 +121,7 @@ def _closed_on(target: Target) -> datetime.date | None:
     return timezone.localdate(at) if at else None
 
 
-@transaction.atomic
+@atomic
 def inspection_record(*, target: Target, actor, passed: bool, findings: str = "",
                       done_on: datetime.date | None = None) -> Inspection:
     """A re-inspection of a closed target; a failed one moves the target to rebound.
@@ -128,6 +130,7 @@ def inspection_record(*, target: Target, actor, passed: bool, findings: str = ""
     """
     if not may_act(actor, target, INSPECTORS):
         raise RemediationError(_("Only the street sub-command or the HQ office records a re-inspection."))
+    target_lock(target.pk)  # first: one lock order everywhere (ledger.services.target_lock)
     target.refresh_from_db()
     if target.state != S.CLOSED:
         raise RemediationError(_("A re-inspection is recorded on a closed target only; this one is “%(state)s”.")

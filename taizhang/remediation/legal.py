@@ -8,7 +8,6 @@ nothing changed, when the one before it is missing or its date would come first.
 import datetime
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from taizhang.accounts.models import Membership
 from taizhang.accounts.scoping import visible_q
 from taizhang.campaigns.models import GroupDuty, OrgUnit
 from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
 from taizhang.ledger.workflow import may_act
 
@@ -127,7 +127,7 @@ def _save_lease(lease: Lease, before: dict, fields: list[str], actor, reason: st
 
 # --- writes ----------------------------------------------------------------------------
 
-@transaction.atomic
+@atomic
 def lease_record(*, target: Target, actor, lessee: str, kind: str = Lease.Kind.BUILDING,
                  ends_on: datetime.date | None = None, notes: str = "") -> Lease:
     """Put a land or building lease of the target on the legal path."""
@@ -140,7 +140,7 @@ def lease_record(*, target: Target, actor, lessee: str, kind: str = Lease.Kind.B
     return lease
 
 
-@transaction.atomic
+@atomic
 def lease_notice(*, lease: Lease, actor, sent_on: datetime.date) -> Lease:
     """The termination notice (解除租赁合同通知) went out on `sent_on`."""
     if not may_record_lease(actor, lease.target):
@@ -154,7 +154,7 @@ def lease_notice(*, lease: Lease, actor, sent_on: datetime.date) -> Lease:
     return _save_lease(lease, before, ["notice_sent_on"], actor, _("termination notice sent"))
 
 
-@transaction.atomic
+@atomic
 def lease_answer(*, lease: Lease, actor, answer: str, answered_on: datetime.date) -> Lease:
     """The lessee agreed to end the lease, or refused."""
     if not may_record_lease(actor, lease.target):
@@ -173,7 +173,7 @@ def lease_answer(*, lease: Lease, actor, answer: str, answered_on: datetime.date
     return _save_lease(lease, before, ["answer", "answered_on"], actor, _("answer to the termination notice"))
 
 
-@transaction.atomic
+@atomic
 def lease_expose(*, lease: Lease, actor, exposed_on: datetime.date) -> Lease:
     """The refusal was made public (曝光)."""
     if not may_record_lease(actor, lease.target):
@@ -204,7 +204,7 @@ def _previous(lease: Lease, stage: str, steps: dict) -> tuple[datetime.date | No
     return previous.done_on, name
 
 
-@transaction.atomic
+@atomic
 def legal_step_open(*, lease: Lease, actor, stage: str, due_on: datetime.date | None = None, court: str = "",
                     case_number: str = "") -> LegalStep:
     """Start the next judicial stage of a lease, with the day it is due."""
@@ -230,7 +230,7 @@ def legal_step_open(*, lease: Lease, actor, stage: str, due_on: datetime.date | 
     return step
 
 
-@transaction.atomic
+@atomic
 def legal_step_done(*, step: LegalStep, actor, done_on: datetime.date, court: str | None = None,
                     case_number: str | None = None, result: str | None = None) -> LegalStep:
     """A judicial stage is done: the day, and the court, case number and result as they stand."""

@@ -1,12 +1,12 @@
 """People and money (tenants cleared, people moved, jobs, funds, m² demolished and recovered)."""
 
-from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import Membership
 from taizhang.accounts.scoping import visible_q
 from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.db import atomic
 from taizhang.ledger.workflow import may_act
 
 from .models import Outcome
@@ -26,7 +26,7 @@ def _data(outcome: Outcome | None) -> dict | None:
     return {f: str(getattr(outcome, f)) for f in AMOUNTS}
 
 
-@transaction.atomic
+@atomic
 def outcome_record(*, target, actor, stage: str, values: dict) -> Outcome:
     """Record (or correct) the figures of one stage for a target."""
     if not may_act(actor, target, RECORDERS):

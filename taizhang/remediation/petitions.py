@@ -7,14 +7,14 @@ that the change is logged and the target's priority re-evaluated.
 
 import datetime
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import Membership
 from taizhang.campaigns.models import GroupDuty
 from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
-from taizhang.ledger.services import target_update
+from taizhang.ledger.services import target_lock, target_update
 from taizhang.ledger.workflow import may_act
 
 from .legal import check_day, clean, in_duty_group, lock, refuse
@@ -51,7 +51,7 @@ def _log(petition: Petition, action: str, before, actor, reason: str) -> None:
 def _sync_risk_flag(target: Target, actor) -> None:
     """Set or clear the target's "petition_risk" flag to match its open flagged petitions."""
     risky = Petition.objects.filter(target=target, stability_risk=True).exclude(status=S.CLOSED).exists()
-    target = Target.objects.select_related("campaign").get(pk=target.pk)
+    target = target_lock(target.pk)
     if risky == (RISK_FLAG in target.flags):
         return
     flags = set(target.flags) ^ {RISK_FLAG.value}
@@ -63,18 +63,20 @@ def _open(petition: Petition, actor) -> Petition:
     """The petition re-read under a lock, if the actor may handle it and it is not closed."""
     if not may_handle_petitions(actor, petition.target):
         raise RemediationError(_("Your role may not handle petitions on this target."))
+    target_lock(petition.target_id)  # first: one lock order everywhere (ledger.services.target_lock)
     petition = lock(Petition, petition.pk)
     if petition.status == S.CLOSED:
         raise refuse(Petition, "status", _("this petition is closed."))
     return petition
 
 
-@transaction.atomic
+@atomic
 def petition_record(*, target: Target, actor, petitioner: str, channel: str, content: str,
                     received_on: datetime.date, stability_risk: bool = False) -> Petition:
     """A petition received about the target."""
     if not may_handle_petitions(actor, target):
         raise RemediationError(_("Your role may not record petitions on this target."))
+    target_lock(target.pk)  # first: one lock order everywhere (ledger.services.target_lock)
     check_day(Petition, "received_on", received_on)
     petition = Petition(target=target, petitioner=petitioner.strip(), channel=channel, content=content.strip(),
                         received_on=received_on, stability_risk=stability_risk)
@@ -86,7 +88,7 @@ def petition_record(*, target: Target, actor, petitioner: str, channel: str, con
     return petition
 
 
-@transaction.atomic
+@atomic
 def petition_handle(*, petition: Petition, actor, status: str, reply: str = "",
                     replied_on: datetime.date | None = None) -> Petition:
     """Move the petition on (being handled, replied, closed); a reply has its text and its day."""
@@ -116,7 +118,7 @@ def petition_handle(*, petition: Petition, actor, status: str, reply: str = "",
     return petition
 
 
-@transaction.atomic
+@atomic
 def petition_flag(*, petition: Petition, actor, stability_risk: bool) -> Petition:
     """Flag an open petition as a stability risk, or lift the flag."""
     petition = _open(petition, actor)

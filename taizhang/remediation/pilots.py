@@ -2,15 +2,16 @@
 
 from collections import Counter, defaultdict
 
-from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import Membership
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.db import atomic
+from taizhang.core.errors import ServiceError
 from taizhang.ledger.models import Target
-from taizhang.ledger.services import target_update
+from taizhang.ledger.services import target_lock, target_update
 from taizhang.ledger.workflow import may_act
 
 from .models import PilotLesson, Plan
@@ -20,16 +21,16 @@ MARKERS = {R.STREET, R.OFFICE}
 S = Target.State
 
 
-class PilotError(ValueError):
+class PilotError(ServiceError):
     """A refused pilot action."""
 
 
-@transaction.atomic
+@atomic
 def pilot_mark(*, target: Target, actor, is_pilot: bool) -> list[str]:
     """Mark or unmark a pilot; returns quota warnings for its street and its system."""
     if not may_act(actor, target, MARKERS):
         raise PilotError(_("Your role may not choose pilots for this target."))
-    if target.is_pilot != is_pilot:
+    if target_lock(target.pk).is_pilot != is_pilot:
         target_update(target=target, actor=actor, changes={"is_pilot": is_pilot},
                       reason=_("pilot chosen") if is_pilot else _("pilot withdrawn"))
     return quota_warnings(target.campaign, units=[target.street, target.system])
@@ -54,7 +55,7 @@ def quota_warnings(campaign, units=None) -> list[str]:
     return warnings
 
 
-@transaction.atomic
+@atomic
 def lesson_record(*, target: Target, actor, title: str, text: str) -> PilotLesson:
     """Record lessons learned (经验教训) on a pilot."""
     if not target.is_pilot:

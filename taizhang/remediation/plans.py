@@ -16,7 +16,6 @@ approved while the target is already in remediation leaves its state alone.
 import re
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +24,9 @@ from taizhang.accounts.models import Membership
 from taizhang.accounts.scoping import visible_q
 from taizhang.campaigns.models import Campaign, OrgUnit
 from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
+from taizhang.ledger.services import target_lock
 
 from .models import Plan, PlanStep, Policy
 from .models.plans import Means
@@ -157,12 +158,12 @@ def _refuse_if_open(target: Target) -> None:
 
 def _lock(target: Target) -> int:
     """Serialise new versions of one target; returns the next version number."""
-    Target.objects.select_for_update().filter(pk=target.pk).first()
+    target_lock(target.pk)
     latest = Plan.objects.filter(target=target).order_by("-version").values_list("version", flat=True).first()
     return (latest or 0) + 1
 
 
-@transaction.atomic
+@atomic
 def plan_create(*, target: Target, actor, planned_on, means: list[str], summary: str = "",
                 steps: list[dict] = ()) -> Plan:
     """A new draft version of the target's plan.
@@ -185,7 +186,7 @@ def plan_create(*, target: Target, actor, planned_on, means: list[str], summary:
     return plan
 
 
-@transaction.atomic
+@atomic
 def plan_new_version(*, target: Target, actor) -> Plan:
     """Copy the latest version as the next draft (v2, v3, ...)."""
     if not may_act(actor, target, PLAN_RECORDERS):
@@ -218,7 +219,7 @@ def _editable(plan: Plan, actor) -> Plan:
     return plan
 
 
-@transaction.atomic
+@atomic
 def plan_update(*, plan: Plan, actor, planned_on, means: list[str], summary: str = "",
                 steps: list[dict] = ()) -> Plan:
     """Replace an open version's header and steps; a submitted one goes back to draft."""
@@ -240,7 +241,7 @@ def _needs_steps(plan: Plan, message: str) -> None:
         raise RemediationError(message % {"version": plan.version})
 
 
-@transaction.atomic
+@atomic
 def plan_submit(*, plan: Plan, actor) -> Plan:
     """Hand a draft to the HQ office for approval."""
     plan = _editable(plan, actor)
@@ -256,7 +257,7 @@ def plan_submit(*, plan: Plan, actor) -> Plan:
     return plan
 
 
-@transaction.atomic
+@atomic
 def plan_approve(*, plan: Plan, actor) -> Plan:
     """The HQ office approves an open version; the version approved before it is superseded."""
     plan = Plan.objects.select_for_update().select_related("target").get(pk=plan.pk)
@@ -353,7 +354,7 @@ def _policy_fields(fields: dict) -> dict:
     return out
 
 
-@transaction.atomic
+@atomic
 def policy_create(*, campaign: Campaign, actor, **fields) -> Policy:
     """Add a regulation or policy to the campaign's library."""
     if not may_edit_policies(actor, campaign):
@@ -366,7 +367,7 @@ def policy_create(*, campaign: Campaign, actor, **fields) -> Policy:
     return policy
 
 
-@transaction.atomic
+@atomic
 def policy_update(*, policy: Policy, actor, changes: dict) -> Policy:
     """Correct a policy's title, issuer, number, date, tags or text."""
     if not may_edit_policies(actor, policy.campaign):

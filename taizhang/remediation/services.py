@@ -1,14 +1,14 @@
 """Writes of the remediation work: verification and workflow steps, each with its change-log entry."""
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from taizhang.accounts.models import Membership
 from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.db import atomic
 from taizhang.ledger.models import Target, TransitionEvent
-from taizhang.ledger.services import target_update
+from taizhang.ledger.services import target_lock, target_update
 from taizhang.ledger.workflow import may_act, target_transition
 
 from .models import Acceptance, Inspection, Plan, Tenant, Verification
@@ -45,7 +45,7 @@ def _verification_data(verification: Verification) -> dict:
     return data
 
 
-@transaction.atomic
+@atomic
 def verification_record(*, target: Target, actor, facts: dict, tenants: list[dict] = ()) -> Verification:
     """Record what was found on site; it counts once the street and the rights holder confirm."""
     if not may_act(actor, target, RECORDERS):
@@ -62,10 +62,11 @@ def verification_record(*, target: Target, actor, facts: dict, tenants: list[dic
     return verification
 
 
-@transaction.atomic
+@atomic
 def verification_confirm(*, verification: Verification, actor) -> Verification:
     """One party signs off; when both have, the verified facts correct the ledger."""
     target = verification.target
+    target_lock(target.pk)  # first: one lock order everywhere (ledger.services.target_lock)
     if may_act(actor, target, STREET_SIDE):
         side = "street"
     elif may_act(actor, target, HOLDER_SIDE):

@@ -1,6 +1,7 @@
 """The change log: every write recorded, the chain provable, tampering named."""
 
 import hashlib
+import hmac
 import importlib
 import json
 from datetime import UTC
@@ -11,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from taizhang.core.changelog import GENESIS, entry_hash
 from taizhang.core.context import request_context
+from taizhang.core.keys import chain_key
 from taizhang.core.models import ChainHead, ChangeLogEntry
 from taizhang.ledger.services import LedgerError, target_update
 
@@ -72,7 +74,7 @@ def test_verify_history_notices_the_last_entries_removed(targets):
         call_command("verify_history")
 
 
-def _hash_as_first_written(entry: ChangeLogEntry, prev_hash: str) -> str:
+def _canonical(entry: ChangeLogEntry, prev_hash: str) -> bytes:
     """The canonical form the chain has used from the start, written out the plain way."""
     payload = {
         "prev": prev_hash, "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -81,13 +83,12 @@ def _hash_as_first_written(entry: ChangeLogEntry, prev_hash: str) -> str:
         "type": entry.object_type, "id": str(entry.object_id), "repr": entry.object_repr,
         "action": entry.action, "before": entry.before, "after": entry.after, "reason": entry.reason,
     }
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def test_entries_are_hashed_as_chains_written_before_are(targets, personas):
-    """Writing is built for speed from pre-encoded parts; the hash must not change form,
-    or every chain written before would stop verifying."""
+def test_entries_are_sealed_over_the_canonical_form_chains_were_written_in(targets, personas):
+    """Writing is built for speed from pre-encoded parts; the canonical form must not change,
+    or every chain written before would stop verifying. Entries are sealed with the key."""
     target = targets["GC-0001"]
     with request_context():
         target_update(target=target, actor=personas["alice"], reason='引号" 反斜杠\\ 换行\n 和 emoji 🚧',
@@ -97,7 +98,8 @@ def test_entries_are_hashed_as_chains_written_before_are(targets, personas):
     prev = GENESIS
     for entry in entries:
         assert entry.prev_hash == prev
-        assert entry.hash == _hash_as_first_written(entry, prev) == entry_hash(entry, prev)
+        sealed = hmac.new(chain_key(), _canonical(entry, prev), hashlib.sha256).hexdigest()
+        assert entry.hash == sealed == entry_hash(entry, prev, chain_key())
         prev = entry.hash
 
 
