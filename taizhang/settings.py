@@ -191,7 +191,9 @@ STATICFILES_DIRS = [
     ("vendor/pico", BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"),
     BASE_DIR / "taizhang" / "static",
 ]
-MEDIA_ROOT = DATA_DIR / "media"
+# Photos from the field. With several hosts this folder is shared (NFS, a mounted volume):
+# any app process may be asked for a photo another one stored.
+MEDIA_ROOT = Path(os.environ.get("TAIZHANG_MEDIA_DIR", DATA_DIR / "media"))
 
 # Imports: uploads are capped by size and by row count.
 TAIZHANG_IMPORT_MAX_BYTES = int(os.environ.get("TAIZHANG_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
