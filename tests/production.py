@@ -24,9 +24,14 @@ def production_env(**extra) -> dict[str, str]:
     return env
 
 
+# Set by the browser tests' conftest for Playwright, for the whole test process; a server
+# must not have it (check --deploy says so).
+LEAKED = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def clean_environ(env: dict[str, str]) -> dict[str, str]:
-    """os.environ without any TAIZHANG_* variable, plus `env`."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("TAIZHANG_")}
+    """os.environ without any TAIZHANG_* variable (nor what the test run set), plus `env`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TAIZHANG_") and k not in LEAKED}
     return {**base, **env}
 
 
