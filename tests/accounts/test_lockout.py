@@ -6,7 +6,9 @@ Carol (HQ office) sees Lee locked and unlocks him; nobody else may see that page
 
 import pytest
 from axes.models import AccessAttempt
+from django.db import connection, reset_queries
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from taizhang.core.models import ChangeLogEntry
 from tests.conftest import PASSWORD
@@ -107,3 +109,20 @@ def test_the_header_links_the_office_to_the_locked_accounts(client, personas):
     assert 'href="/accounts/locked/"' in client.get("/ledger/").content.decode()
     client.force_login(personas["alice"])
     assert 'href="/accounts/locked/"' not in client.get("/ledger/").content.decode()
+
+
+def test_the_locked_accounts_page_takes_the_same_queries_for_one_account_or_many(
+        client, personas, settings, django_assert_max_num_queries):
+    client.force_login(personas["carol"])
+    _lock("lee", settings, REMOTE_ADDR=MALLORY)
+    # A request empties the query log when it starts: empty it first, or the count is off.
+    reset_queries()
+    with CaptureQueriesContext(connection) as one:
+        client.get("/accounts/locked/")
+    queries = len(one)  # read now: it is a window on the log, which the next request empties
+    for name in ("alice", "bob", "dan"):
+        _lock(name, settings, REMOTE_ADDR=MALLORY)
+    reset_queries()
+    with django_assert_max_num_queries(queries):
+        response = client.get("/accounts/locked/")
+    assert len(response.context["accounts"]) == 4
