@@ -8,7 +8,7 @@ PORT ?= 8000
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 /root/.pyenv/versions/3.13.*/bin/python3 /root/.pyenv/versions/3.12.*/bin/python3 $$HOME/.pyenv/versions/3.1[23].*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 
-.PHONY: run test install migrate bench lint messages clean-static
+.PHONY: run serve test install migrate bench lint messages clean-static
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found; set PYTHON=/path/to/python3.12"; exit 1; }
@@ -35,6 +35,16 @@ migrate: install
 
 run: migrate
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production: gunicorn with TAIZHANG_DEBUG=0 (a secret key required), static files collected
+# for WhiteNoise, the schema migrated; address and processes from TAIZHANG_BIND,
+# TAIZHANG_WORKERS (gunicorn.conf.py). No demo data, ever. See docs/deploy.md.
+serve: export TAIZHANG_DEBUG = 0
+serve: install
+	@mkdir -p "$${TAIZHANG_DATA_DIR:-var}"
+	$(BIN)/python manage.py collectstatic --no-input -v 0
+	$(BIN)/python manage.py migrate --no-input -v 0
+	exec $(BIN)/gunicorn -c gunicorn.conf.py
 
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

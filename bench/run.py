@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import pstats
+import secrets
 import shlex
 import shutil
 import statistics
@@ -167,7 +168,9 @@ def main() -> None:
         with scratch_database(args.database_url, work) as url:
             env = {**os.environ, "DJANGO_SETTINGS_MODULE": "taizhang.settings", "TAIZHANG_DATA_DIR": str(work),
                    "TAIZHANG_DATABASE_URL": url, "TAIZHANG_DEBUG": "0",
-                   "TAIZHANG_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost"}
+                   "TAIZHANG_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+                   # The production profile wants a key of its own; the test client speaks plain HTTP.
+                   "TAIZHANG_SECRET_KEY": secrets.token_urlsafe(50), "TAIZHANG_HTTPS": "0"}
             os.environ.update(env)  # before django.setup(): settings read the environment once
             results, database = bench(args, work, env)
         if args.profile:

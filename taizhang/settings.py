@@ -1,4 +1,9 @@
-"""Settings, read once from environment variables (TAIZHANG_*)."""
+"""Settings, read once from environment variables (TAIZHANG_*).
+
+`TAIZHANG_DEBUG=0` is the production profile: a secret key of its own is required,
+cookies are secure, HTTPS is enforced (HSTS, redirect) and the Content-Security-Policy
+is enforced rather than only reported. docs/deploy.md walks through it.
+"""
 
 import os
 import tempfile
@@ -6,13 +11,61 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("TAIZHANG_DATA_DIR", BASE_DIR / "var"))
 
-DEBUG = os.environ.get("TAIZHANG_DEBUG", "1") == "1"
-SECRET_KEY = os.environ.get("TAIZHANG_SECRET_KEY", "dev-only-insecure-key-change-me")
-ALLOWED_HOSTS = os.environ.get("TAIZHANG_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in _TRUE | _FALSE:
+        # A typo must not silently pick a profile.
+        raise ImproperlyConfigured("%s=%r: use 1 or 0." % (name, value))
+    return value in _TRUE
+
+
+def _list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = _flag("TAIZHANG_DEBUG", True)
+
+# Public, in the source: good for a laptop, never for a server.
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me"
+SECRET_KEY_HELP = (
+    "With TAIZHANG_DEBUG=0 Taizhang needs a secret key of its own: set TAIZHANG_SECRET_KEY, or "
+    "TAIZHANG_SECRET_KEY_FILE to a file holding one (make one with "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`), and keep it across releases "
+    "(it signs sessions and password-reset links)."
+)
+
+
+def _secret_key() -> str:
+    key, path = os.environ.get("TAIZHANG_SECRET_KEY", ""), os.environ.get("TAIZHANG_SECRET_KEY_FILE", "")
+    if key and path:
+        raise ImproperlyConfigured("Set TAIZHANG_SECRET_KEY or TAIZHANG_SECRET_KEY_FILE, not both.")
+    if path:
+        try:
+            key = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ImproperlyConfigured("TAIZHANG_SECRET_KEY_FILE: %s" % error) from error
+    if DEBUG:
+        return key or DEV_SECRET_KEY
+    # Refused here, at settings load, rather than in a system check: gunicorn runs no
+    # checks, and every command (migrate, collectstatic, import_ledger) must refuse too.
+    if not key or key == DEV_SECRET_KEY:
+        raise ImproperlyConfigured(SECRET_KEY_HELP)
+    return key
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = _list("TAIZHANG_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -34,6 +87,7 @@ MIDDLEWARE = [
     # Static files from the app process itself (gunicorn alone serves a working site);
     # from STATIC_ROOT after `collectstatic`, straight from the sources when DEBUG.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,7 +117,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
                 "taizhang.ledger.context_processors.campaigns",
+                "taizhang.accounts.context_processors.lockout",
             ],
         },
     },
@@ -104,13 +160,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Repeated failed logins lock the account (by username) for a while.
+# Repeated failed logins lock an account from the address they came from, for a while:
+# a wrong password typed five times from elsewhere does not lock its owner out (and a
+# whole street office behind one NAT is not locked out by one person). The HQ office
+# unlocks an account at /accounts/locked/.
 AXES_FAILURE_LIMIT = int(os.environ.get("TAIZHANG_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("TAIZHANG_LOGIN_LOCK_MINUTES", "15")))
-# Per account, as users expect; per address would lock out a whole street office
-# working behind one NAT, hence the silenced axes.W006.
-AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "taizhang.accounts.lockout.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
@@ -136,7 +193,9 @@ STATICFILES_DIRS = [
     ("vendor/pico", BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"),
     BASE_DIR / "taizhang" / "static",
 ]
-MEDIA_ROOT = DATA_DIR / "media"
+# Photos from the field. With several hosts this folder is shared (NFS, a mounted volume):
+# any app process may be asked for a photo another one stored.
+MEDIA_ROOT = Path(os.environ.get("TAIZHANG_MEDIA_DIR", DATA_DIR / "media"))
 
 # Imports: uploads are capped by size and by row count.
 TAIZHANG_IMPORT_MAX_BYTES = int(os.environ.get("TAIZHANG_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
@@ -149,6 +208,45 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+
+# Behind a proxy (nginx terminating TLS): how many proxies stand in front of the app.
+# Only then are X-Forwarded-Proto (is the request HTTPS?) and X-Forwarded-For (the
+# client's address, for the login lockout) believed; a client reaching the app directly
+# could write them itself.
+TAIZHANG_BEHIND_PROXY = int(os.environ.get("TAIZHANG_BEHIND_PROXY", "0"))
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TAIZHANG_BEHIND_PROXY else None
+# Origins that may post forms besides the site itself, e.g. https://taizhang.example.gov.cn
+# when the proxy does not pass the Host header on.
+CSRF_TRUSTED_ORIGINS = _list("TAIZHANG_CSRF_TRUSTED_ORIGINS")
+
+# HTTPS, in the production profile. TAIZHANG_HTTPS=0 is for a plain-HTTP intranet only:
+# browsers drop secure cookies over HTTP, so login would fail there otherwise.
+HTTPS = not DEBUG and _flag("TAIZHANG_HTTPS", True)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and _flag("TAIZHANG_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("TAIZHANG_HSTS_SECONDS", 365 * 24 * 3600)) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("TAIZHANG_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _flag("TAIZHANG_HSTS_PRELOAD", False)
+# Preloading is a request the domain's owner makes to the browser makers, for the whole
+# registered domain; sending the flag is a choice, not a missing setting.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Everything comes from the site itself (no CDN, no inline code); the one inline script
+# or style a page may need carries the request's nonce ({{ csp_nonce }}). Pico's icons are
+# data: SVGs in its stylesheet. Enforced in production; with DEBUG only reported (in the
+# browser's console), so that Django's debug pages keep their inline styles.
+TAIZHANG_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_CSP = {} if DEBUG else TAIZHANG_CSP
+SECURE_CSP_REPORT_ONLY = TAIZHANG_CSP if DEBUG else {}
 
 LOGGING = {
     "version": 1,

@@ -10,5 +10,6 @@ urlpatterns = [
     path("work/", include("taizhang.remediation.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("taizhang.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -34,6 +34,11 @@ def _memberships(user):
     return cached
 
 
+def memberships(user) -> list[Membership]:
+    """The user's memberships with their units, loaded once per user object (a request)."""
+    return _memberships(user)
+
+
 def _membership_q(m: Membership, prefix: str) -> Q:
     unit = m.unit
     if m.role in CAMPAIGN_WIDE:

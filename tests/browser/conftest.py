@@ -41,12 +41,24 @@ def server(live_server, transactional_db):
 
 
 @pytest.fixture
-def page(browser, server):
+def csp_violations(settings):
+    """The production Content-Security-Policy, enforced; the browser's complaints about it."""
+    settings.SECURE_CSP, settings.SECURE_CSP_REPORT_ONLY = settings.TAIZHANG_CSP, {}
+    return []
+
+
+@pytest.fixture
+def page(browser, server, csp_violations):
     # A Chinese browser, as the officials have: LocaleMiddleware then picks zh-hans (the
     # default); Chromium's own Accept-Language (en-US) would give the English UI.
     context = browser.new_context(base_url=server, accept_downloads=True, locale="zh-CN",
                                   viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
+    # Chromium reports every blocked script, style or eval in the console.
+    page.on("console", lambda message: "Content Security Policy" in message.text and csp_violations.append(
+        "%s: %s" % (page.url, message.text)))
     yield page
     context.close()
+    # Every browser test runs under the policy: whatever it clicked through, nothing was blocked.
+    assert csp_violations == []

@@ -1,0 +1,40 @@
+"""The HQ office's page of locked accounts."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .lockout import UnlockError, account_unlock, locked_accounts, may_unlock, unlockable_users
+
+
+def _require_office(request):
+    # Only the HQ office unlocks accounts; others may not even see who is locked.
+    if not may_unlock(request.user):
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def locked_list(request):
+    _require_office(request)
+    return render(request, "accounts/locked_accounts.html", {
+        "accounts": locked_accounts(request.user),
+        "lock_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)})
+
+
+@login_required
+@require_POST
+def unlock(request, user_id):
+    _require_office(request)
+    user = get_object_or_404(unlockable_users(request.user), pk=user_id)
+    try:
+        account_unlock(actor=request.user, user_id=user.pk)
+    except UnlockError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(username)s is unlocked.") % {"username": user.username})
+    return redirect("accounts:locked")
