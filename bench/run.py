@@ -170,7 +170,8 @@ def main() -> None:
                    "TAIZHANG_DATABASE_URL": url, "TAIZHANG_DEBUG": "0",
                    "TAIZHANG_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
                    # The production profile wants a key of its own; the test client speaks plain HTTP.
-                   "TAIZHANG_SECRET_KEY": secrets.token_urlsafe(50), "TAIZHANG_HTTPS": "0"}
+                   "TAIZHANG_SECRET_KEY": secrets.token_urlsafe(50), "TAIZHANG_HTTPS": "0",
+                   "TAIZHANG_CHAIN_KEY": secrets.token_hex(32)}
             os.environ.update(env)  # before django.setup(): settings read the environment once
             results, database = bench(args, work, env)
         if args.profile:

@@ -262,3 +262,9 @@ LANGUAGE_COOKIE_NAME = "taizhang_language"
 TAIZHANG_CHAIN_KEY = os.environ.get("TAIZHANG_CHAIN_KEY", "")
 TAIZHANG_CHAIN_KEY_FILE = Path(os.environ.get("TAIZHANG_CHAIN_KEY_FILE", DATA_DIR / "chain.key"))
 TAIZHANG_CHAIN_KEY_CREATE = DEBUG
+if not DEBUG and not TAIZHANG_CHAIN_KEY and not TAIZHANG_CHAIN_KEY_FILE.is_file():
+    # At start-up, like the secret key, rather than at the first write.
+    raise ImproperlyConfigured(
+        "With TAIZHANG_DEBUG=0 the change log needs its key: set TAIZHANG_CHAIN_KEY, or put one in %s "
+        "(TAIZHANG_CHAIN_KEY_FILE); make one with `python -c 'import secrets; print(secrets.token_hex(32))'` "
+        "and keep a copy apart from the database's backups." % TAIZHANG_CHAIN_KEY_FILE)

@@ -19,6 +19,7 @@ KEEP = {"DATABASES", "DATA_DIR", "STATIC_ROOT", "MEDIA_ROOT", "STATICFILES_DIRS"
 
 def production_env(**extra) -> dict[str, str]:
     env = {"TAIZHANG_DEBUG": "0", "TAIZHANG_SECRET_KEY": secrets.token_urlsafe(50),
+           "TAIZHANG_CHAIN_KEY": secrets.token_hex(32),
            "TAIZHANG_ALLOWED_HOSTS": HOST, "TAIZHANG_BEHIND_PROXY": "1"}
     env.update(extra)
     return env

@@ -35,6 +35,15 @@ def test_a_command_refuses_too_and_says_how_to_set_a_key():
     assert "set TAIZHANG_SECRET_KEY" in done.stderr
 
 
+def test_production_refuses_to_start_without_the_change_logs_key(tmp_path):
+    env = production_env(TAIZHANG_CHAIN_KEY_FILE=str(tmp_path / "missing.key"))
+    del env["TAIZHANG_CHAIN_KEY"]
+    with pytest.raises(ImproperlyConfigured, match="the change log needs its key: set TAIZHANG_CHAIN_KEY"):
+        load_settings(env)
+    (tmp_path / "missing.key").write_text("c" * 64 + "\n")
+    assert load_settings(env)["TAIZHANG_CHAIN_KEY_FILE"] == tmp_path / "missing.key"
+
+
 def test_the_secret_key_can_come_from_a_file(tmp_path):
     key_file = tmp_path / "secret"
     key_file.write_text("k" * 20 + "from-a-file-0123456789abcdefghijklmnop\n")
