@@ -1,6 +1,7 @@
-from .lockout import may_unlock
+from .scoping import is_hq_office
 
 
 def lockout(request):
-    """`may_unlock` for the header's link to the locked accounts; worked out only when used."""
-    return {"may_unlock": lambda: may_unlock(request.user)}
+    """Whether the header links to the HQ office's pages (locked accounts, the history digest);
+    worked out only when used."""
+    return {"is_hq_office": lambda: is_hq_office(request.user)}

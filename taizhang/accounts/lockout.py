@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from taizhang.core.changelog import Change, changelog_append
 
 from .models import Membership
-from .scoping import memberships
 
 
 def client_ip(request) -> str | None:
@@ -62,13 +61,6 @@ def unlockable_users(user):
         return users
     campaigns = Membership.objects.filter(user=user, role=Membership.Role.OFFICE).values("unit__campaign_id")
     return users.filter(memberships__unit__campaign_id__in=campaigns).distinct()
-
-
-def may_unlock(user) -> bool:
-    """Whether `user` may open the page of locked accounts (the HQ office, a superuser)."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return user.is_superuser or any(m.role == Membership.Role.OFFICE for m in memberships(user))
 
 
 def locked_accounts(user) -> list[LockedAccount]:

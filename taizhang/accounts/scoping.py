@@ -39,6 +39,14 @@ def memberships(user) -> list[Membership]:
     return _memberships(user)
 
 
+def is_hq_office(user) -> bool:
+    """Whether `user` keeps the campaign's books: the HQ office, or a superuser. They unlock
+    accounts and print the change log's digest."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or any(m.role == Role.OFFICE for m in memberships(user))
+
+
 def _membership_q(m: Membership, prefix: str) -> Q:
     unit = m.unit
     if m.role in CAMPAIGN_WIDE:

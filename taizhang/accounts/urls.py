@@ -6,4 +6,5 @@ app_name = "accounts"
 urlpatterns = [
     path("locked/", views.locked_list, name="locked"),
     path("unlock/<int:user_id>/", views.unlock, name="unlock"),
+    path("history-digest/", views.history_digest, name="history_digest"),
 ]

@@ -1,19 +1,23 @@
-"""The HQ office's page of locked accounts."""
+"""The HQ office's pages: locked accounts, and the change log's digest to print."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .lockout import UnlockError, account_unlock, locked_accounts, may_unlock, unlockable_users
+from taizhang.core.changelog import digest_make
+
+from .lockout import UnlockError, account_unlock, locked_accounts, unlockable_users
+from .scoping import is_hq_office
 
 
 def _require_office(request):
-    # Only the HQ office unlocks accounts; others may not even see who is locked.
-    if not may_unlock(request.user):
+    # Only the HQ office unlocks accounts and prints the digest; others may not even see who is locked.
+    if not is_hq_office(request.user):
         raise PermissionDenied
 
 
@@ -38,3 +42,11 @@ def unlock(request, user_id):
     else:
         messages.success(request, _("%(username)s is unlocked.") % {"username": user.username})
     return redirect("accounts:locked")
+
+
+@login_required
+@require_GET
+def history_digest(request):
+    """The chain's head now (日终摘要), to print, sign and file; `verify_history --against` checks it."""
+    _require_office(request)
+    return render(request, "accounts/history_digest.html", {"digest": digest_make(), "now": timezone.now()})

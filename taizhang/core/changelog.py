@@ -11,6 +11,7 @@ own seal covers `keyed_from`, so that boundary cannot be moved either.
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
@@ -167,18 +168,19 @@ class Digest:
 
     @classmethod
     def parse(cls, text: str) -> "Digest":
-        """The digest in `text` (its own line among others, as printed); ValueError if none."""
-        for line in text.splitlines():
-            line = line.strip()
-            if line.startswith(cls.PREFIX + ":"):
-                parts = line[len(cls.PREFIX) + 1:].rsplit(":", 3)
-                if len(parts) == 4 and parts[1].isascii() and parts[1].isdigit():
-                    return cls(parts[0], int(parts[1]), parts[2], parts[3])
-        raise ValueError("no digest found: expected a line starting with %s" % cls.PREFIX)
+        """The digest found in `text` (a printed page, a file, the line itself); ValueError if none."""
+        found = _DIGEST.search(text)
+        if found is None:
+            raise ValueError("no digest found: expected %s:TIME:ENTRY:HASH:SEAL" % cls.PREFIX)
+        return cls(found["at"], int(found["id"]), found["hash"], found["seal"])
 
     def expected_seal(self, key: bytes) -> str:
         return hmac.digest(key, ("digest:%s:%d:%s" % (self.made_at, self.last_id, self.last_hash)).encode(),
                            "sha256").hex()
+
+
+_DIGEST = re.compile(r"taizhang-digest:v1:(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00):(?P<id>\d+):"
+                     r"(?P<hash>[0-9a-f]{64}):(?P<seal>[0-9a-f]{64})", re.ASCII)
 
 
 def digest_make() -> Digest:
