@@ -55,7 +55,7 @@ def test_setup_demo_refuses_a_real_ledger_and_writes_nothing(settings, targets, 
     settings.DEBUG = True
     before = _state()
     message = _refused("setup_demo")
-    assert "not created by the demo set-up" in message
+    assert "TAIZHANG_DATABASE_URL" in message  # says how to get a demo instead
     assert _state() == before
     assert not get_user_model().objects.filter(username="office").exists()
 
@@ -90,7 +90,7 @@ def test_setup_demo_refuses_the_production_profile_even_on_an_empty_database(set
 def test_demo_commands_refuse_a_database_without_the_mark(settings, campaign, command):
     settings.DEBUG = True
     before = _state()
-    assert "not a demo database" in _refused(command)
+    assert "setup_demo" in _refused(command)
     assert _state() == before
 
 
