@@ -12,3 +12,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# A request whose input cannot be answered shows why (taizhang.core.requests).
+handler400 = "taizhang.core.requests.bad_request"
