@@ -78,7 +78,7 @@ def test_a_campaign_id_chooses_the_campaign(client, campaign, targets, personas)
 @pytest.mark.parametrize("url", [
     "/ledger/targets/99999999999999999999999/", "/work/targets/99999999999999999999999/",
     "/work/policies/99999999999999999999999/", "/work/plans/99999999999999999999999/edit/",
-    "/ledger/street/GC%00/", "/ledger/nothing/GC/",
+    "/ledger/street/GC%00/", "/ledger/street/GC%00/export.xlsx", "/ledger/nothing/GC/",
 ])
 def test_an_id_or_code_out_of_range_is_404(client, targets, personas, url):
     client.force_login(personas["carol"])
@@ -124,6 +124,16 @@ def test_a_policy_search_of_many_words_within_the_cap_still_searches(client, tar
 def test_a_policy_tag_too_long_is_400(client, targets, personas):
     client.force_login(personas["carol"])
     assert client.get("/work/policies/", {"tag": "x" * 100_000}).status_code == 400
+
+
+@pytest.mark.parametrize(("url", "params"), [
+    ("/ledger/", {"q": "古城\x00"}), ("/ledger/export.xlsx", {"q": "古城\x00"}),
+    ("/work/policies/", {"q": "合同\x00"}), ("/work/policies/", {"tag": "拆违\x00"}),
+])
+def test_a_nul_in_a_search_is_400_on_every_database(client, targets, personas, url, params):
+    # PostgreSQL refuses NUL in a text query (a server error there); SQLite took it.
+    client.force_login(personas["carol"])
+    assert client.get(url, params).status_code == 400
 
 
 @pytest.mark.parametrize("q", [MANY_WORDS, "x" * 100_000])
