@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: `runserver` then leaves /static/ to WhiteNoise, as in production,
+    # instead of Django's static handler, which answers an encoded ".." with a server error.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",

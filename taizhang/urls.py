@@ -13,3 +13,6 @@ urlpatterns = [
     path("accounts/", include("taizhang.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# A request whose input cannot be answered shows why (taizhang.core.requests).
+handler400 = "taizhang.core.requests.bad_request"

@@ -35,6 +35,15 @@ def campaign(db):
 
 
 @pytest.fixture
+def demo_database(db, settings):
+    """A database the demo set-up made (marked), in the development profile."""
+    from taizhang.ledger.models import DemoDatabase
+
+    settings.DEBUG = True
+    return DemoDatabase.objects.create()
+
+
+@pytest.fixture
 def units(campaign):
     """Org units by code, plus two rights units (one in each system we use)."""
     by_code = {u.code: u for u in OrgUnit.objects.filter(campaign=campaign)}

@@ -1,7 +1,8 @@
 """Loading a campaign preset (TOML) into the database, idempotently.
 
 The whole file is checked before anything is written; a problem names the key
-(and the line, where the TOML parser gives one) and loads nothing.
+(and the line, where the TOML parser gives one) and loads nothing. A key the loader
+does not know is refused with its line and the closest known key (`preset_keys`).
 """
 
 import datetime
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from taizhang.core.changelog import Change, changelog_append
 
 from .models import Campaign, GroupDuty, Liaison, Milestone, OrgUnit, Phase, TargetType
+from .preset_keys import closest, line_of, path_text, unknown_key
 
 
 class PresetError(ValueError):
@@ -69,6 +71,7 @@ def parse_preset(text: str) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PresetError(_("The preset is not valid TOML: %(error)s") % {"error": exc}) from exc
+    _check_keys(text, data)
     campaign = _get(data, "campaign", dict, "")
     plan = {
         "campaign": {
@@ -132,6 +135,25 @@ def parse_preset(text: str) -> dict[str, Any]:
         "group_duties": _group_duties(data),
     }
     return plan
+
+
+def _check_keys(text: str, data: dict) -> None:
+    """Refuse a key the loader does not know: misspelt, its value would be silently dropped."""
+    found = unknown_key(data)
+    if found is None:
+        return
+    path, known = found
+    line = line_of(text, path)
+    if line is None:
+        message = _("Unknown key “%(key)s”.") % {"key": path_text(path)}
+    else:
+        message = _("Unknown key “%(key)s” on line %(line)s.") % {"key": path_text(path), "line": line}
+    suggestion = closest(str(path[-1]), known)
+    if suggestion:
+        message += " " + _("Did you mean “%(key)s”?") % {"key": suggestion}
+    else:
+        message += " " + _("Known keys here: %(keys)s.") % {"keys": ", ".join(known)}
+    raise PresetError(message)
 
 
 def _group_duties(data: dict) -> dict[str, list[str]]:

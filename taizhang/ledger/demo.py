@@ -8,13 +8,17 @@ import datetime
 import random
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import Membership
 from taizhang.campaigns.models import Campaign, GroupDuty, OrgUnit
+from taizhang.core.models import ChangeLogEntry
 
-from .models import Target
+from .models import DemoDatabase, Target
 from .services import targets_bulk_save
 
 DEMO_PASSWORD = "taizhang-demo-2015"
@@ -36,6 +40,52 @@ FLAG_SHARES = {Target.Flag.SAFETY_HAZARD: 0.08, Target.Flag.ENVIRONMENT: 0.06,
                Target.Flag.INSTABILITY: 0.03, Target.Flag.BLOCKS_MAJOR_PROJECT: 0.02}
 # Rough bounding box of the district, WGS-84.
 LON, LAT = (116.14, 116.25), (39.88, 39.96)
+
+
+class DemoRefused(CommandError):
+    """The demo set-up will not write to this database; the message says why.
+
+    Only the demo commands ask, so it is their error: it exits with status 3, which
+    `make run` takes as "serve the database as it is" rather than a failure.
+    """
+
+    def __init__(self, message):
+        super().__init__(message, returncode=3)
+
+
+def _demo_allowed_here() -> None:
+    if not settings.DEBUG:
+        raise DemoRefused(_("Demo data is never written in the production profile (TAIZHANG_DEBUG=0)."))
+
+
+def demo_database_claim() -> DemoDatabase:
+    """The demo mark of this database: made now if the database is empty, else it must be there.
+
+    Empty means no campaign, no user and no history: nothing anyone could lose or reach
+    with the public demo password. Any other database without the mark is someone's
+    real data and is refused, however few rows it holds.
+    """
+    _demo_allowed_here()
+    with transaction.atomic():
+        mark = DemoDatabase.objects.select_for_update().first()
+        if mark is not None:
+            return mark
+        if (Campaign.objects.exists() or get_user_model().objects.exists()
+                or ChangeLogEntry.objects.exists()):
+            raise DemoRefused(_(
+                "This database was not created by the demo set-up and already holds data "
+                "(campaigns, users or history): no demo data or demo accounts are written to it. "
+                "For a demo, point TAIZHANG_DATABASE_URL (or TAIZHANG_DATA_DIR) at a new, empty database."))
+        return DemoDatabase.objects.create()
+
+
+def demo_database_check() -> None:
+    """Refuse unless this database is a demo database (made by the demo set-up) in development."""
+    _demo_allowed_here()
+    if not DemoDatabase.objects.exists():
+        raise DemoRefused(_(
+            "This database is not a demo database (only `setup_demo` on an empty database makes one): "
+            "no demo data or demo accounts are written to it."))
 
 
 def _place(rng) -> str:

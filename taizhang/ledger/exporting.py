@@ -34,6 +34,20 @@ def current_rows(queryset) -> Iterator[dict]:
         yield {c.field: snapshot_value(c, v) for c, v in zip(COLUMNS, values, strict=True)}
 
 
+def as_of_day(text: str) -> datetime.date:
+    """The day an as-of export asks for, from a page or the command line; ValueError with a
+    message for the user unless it is a YYYY-MM-DD day no later than today (a later day is
+    not known yet, and 9999-12-31 would overflow the end-of-day bound)."""
+    try:
+        day = datetime.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError(_("“%(day)s” is not a day (YYYY-MM-DD).") % {"day": str(text)[:40]}) from None
+    if day > timezone.localdate():
+        raise ValueError(_("%(day)s is after today: a ledger can be exported as it stood on a past day or today.")
+                         % {"day": day.isoformat()})
+    return day
+
+
 def as_of_rows(queryset, day: datetime.date, *, where: dict | None = None) -> Iterator[dict]:
     """Rows as the ledger stood at the end of `day`, for targets in `queryset` (the scope).
 

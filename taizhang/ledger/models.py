@@ -165,3 +165,21 @@ class TransitionEvent(models.Model):
 
     def __str__(self):
         return "%s: %s → %s" % (self.target_id, self.from_state, self.to_state)
+
+
+class DemoDatabase(models.Model):
+    """Marks a database the demo set-up created itself: the only kind it ever writes demo data to."""
+
+    # One row at most: the mark belongs to the database, not to a campaign.
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    created_at = models.DateTimeField(_("demo database created at"), default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="demo_database_one_row",
+                                   violation_error_message=_("A database has at most one demo mark.")),
+        ]
+        verbose_name = _("demo database mark")
+
+    def __str__(self):
+        return "demo database created at %s" % self.created_at.isoformat()

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from taizhang.accounts.scoping import campaigns_for, units_visible_q
 from taizhang.campaigns.models import OrgUnit
+from taizhang.core.requests import SearchField
 
 from .models import Target
 
@@ -74,7 +75,7 @@ def ledger_snapshot_filter(unit: OrgUnit | None) -> dict:
 class LedgerFilterForm(forms.Form):
     """Filter, search and sort for every ledger page and its export."""
 
-    q = forms.CharField(label=_("Search"), required=False)
+    q = SearchField(label=_("Search"))
     street = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False, label=_("Street"))
     system = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False,
                                     label=_("Ownership system"))

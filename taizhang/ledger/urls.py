@@ -1,6 +1,16 @@
-from django.urls import path
+from django.urls import path, register_converter
+from django.urls.converters import StringConverter
 
 from . import views
+
+
+class CodeConverter(StringConverter):
+    """A unit code in a path: any text but "/" and NUL, which PostgreSQL refuses in a query."""
+
+    regex = "[^/\x00]+"
+
+
+register_converter(CodeConverter, "code")
 
 app_name = "ledger"
 urlpatterns = [
@@ -11,6 +21,6 @@ urlpatterns = [
     path("import/", views.import_upload, name="import"),
     path("import/<uuid:upload_id>/apply/", views.import_apply, name="import_apply"),
     path("targets/<int:pk>/", views.target_detail, name="target"),
-    path("<str:kind>/<str:code>/", views.ledger_list, name="classified"),
-    path("<str:kind>/<str:code>/export.xlsx", views.ledger_export, name="classified_export"),
+    path("<code:kind>/<code:code>/", views.ledger_list, name="classified"),
+    path("<code:kind>/<code:code>/export.xlsx", views.ledger_export, name="classified_export"),
 ]

@@ -1,13 +1,12 @@
 """Ledger pages: the classified ledgers, reconciliation, a target, export and import."""
 
-import datetime
 import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,9 +16,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from taizhang.accounts.scoping import campaigns_for, can_edit, sees_whole_campaign, units_visible_q
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.models import ChangeLogEntry
+from taizhang.core.requests import InputRefused, parse_id
 
 from .columns import BY_FIELD
-from .exporting import export_filename, export_ledger
+from .exporting import as_of_day, export_filename, export_ledger
 from .forms import ImportForm
 from .importing import ImportRejected, import_prepare, upload_apply, upload_keep
 from .models import ImportUpload, Target
@@ -73,13 +73,16 @@ def ledger_list(request, kind=None, code=None):
     context = {"campaign": campaign, "unit": unit, "kind": kind, "form": form, "page": page,
                "query": query.urlencode(), "can_edit": can_edit(request.user), "export_url": export_url}
     template = "ledger/ledger.html#results" if request.htmx else "ledger/ledger.html"
-    return render(request, template, context)
+    # A filter that cannot be applied (a search too long, an unknown street) shows nothing and says why.
+    return render(request, template, context, status=400 if form.errors else 200)
 
 
 @require_GET
 @login_required
 def ledger_export(request, kind=None, code=None):
-    campaign, unit, _form, targets = _ledger(request, kind, code)
+    campaign, unit, form, targets = _ledger(request, kind, code)
+    if form.errors:
+        raise InputRefused(" ".join(e for errors in form.errors.values() for e in errors))
     as_of = _parse_day(request.GET.get("as_of"))
     out = io.BytesIO()
     export_ledger(out, campaign=campaign, queryset=targets, unit=unit, as_of=as_of)
@@ -91,9 +94,9 @@ def _parse_day(text):
     if not text:
         return None
     try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise Http404("bad date") from None
+        return as_of_day(text)
+    except ValueError as exc:
+        raise InputRefused(str(exc)) from None
 
 
 @require_GET
@@ -173,9 +176,9 @@ def import_apply(request, upload_id):
 @require_POST
 @login_required
 def choose_campaign(request):
-    campaign_id = request.POST.get("campaign")
-    if not campaign_id or not campaign_id.isdigit():
-        return HttpResponseBadRequest()
-    request.session["campaign_id"] = int(campaign_id)
+    campaign_id = parse_id(request.POST.get("campaign"))
+    if campaign_id is None:
+        raise InputRefused(_("Choose a campaign from the list."))
+    request.session["campaign_id"] = campaign_id
     return redirect("home")
 

@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from taizhang.core.requests import SearchField
+
 from .models import Policy
 from .models.plans import Means
 
@@ -62,3 +64,10 @@ class PolicyForm(forms.ModelForm):
         fields = ["title", "issuer", "number", "issued_on", "tags", "text"]
         widgets = {"issued_on": DATE, "text": forms.Textarea(attrs={"rows": 8})}
         help_texts = {"tags": _("Separate tags with commas, e.g. 拆违, 租赁合同.")}
+
+
+class PolicySearchForm(forms.Form):
+    """The policy library's search: words (all must match) and one tag."""
+
+    q = SearchField(label=_("Search"))
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=100)

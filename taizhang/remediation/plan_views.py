@@ -14,7 +14,7 @@ from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import current_campaign
 
 from .models import Plan, Policy
-from .plan_forms import PlanForm, PolicyForm, StepFormSet, owner_choices
+from .plan_forms import PlanForm, PolicyForm, PolicySearchForm, StepFormSet, owner_choices
 from .plans import (
     OPEN,
     PLAN_APPROVERS,
@@ -167,14 +167,15 @@ def _policy(request, policy_id):
 @login_required
 def policies(request):
     campaign = current_campaign(request)
-    q, tag = request.GET.get("q", "").strip(), request.GET.get("tag", "").strip()
-    found = list(policies_search(campaign, q=q, tag=tag))
+    form = PolicySearchForm(request.GET)
+    found = list(policies_search(campaign, **form.cleaned_data)) if form.is_valid() else []
     for item in found:
         item.tags_list = [t for t in item.tags.split(",") if t]
-    context = {"campaign": campaign, "policies": found, "q": q, "tag": tag,
+    context = {"campaign": campaign, "policies": found, "form": form,
+               "q": form["q"].value() or "", "tag": form["tag"].value() or "",
                "tags": policy_tags(campaign), "can_edit": may_edit_policies(request.user, campaign)}
     template = "remediation/policies.html#results" if request.htmx else "remediation/policies.html"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if form.errors else 200)
 
 
 @require_GET

@@ -34,7 +34,7 @@ def test_demo_is_deterministic_for_a_seed(campaign):
     assert first == again
 
 
-def test_demo_with_more_targets_keeps_the_shares(campaign):
+def test_demo_with_more_targets_keeps_the_shares(demo_database, campaign):
     call_command("demo", targets=5280, verbosity=0)
     systems = dict(Target.objects.values_list("system__code").annotate(n=Count("pk")))
     assert systems == {"JT": 3340, "GZ": 670, "SG": 420, "ZF": 850}

@@ -159,7 +159,7 @@ def test_a_policy_of_another_campaign_is_404(client, campaign, personas):
 
 # The demo library
 
-def test_demo_policies_seeds_the_library_once(campaign):
+def test_demo_policies_seeds_the_library_once(demo_database, campaign):
     call_command("demo_policies", verbosity=0)
     call_command("demo_policies", verbosity=0)
     assert Policy.objects.filter(campaign=campaign).count() == len(DEMO_POLICIES) >= 4
@@ -167,6 +167,7 @@ def test_demo_policies_seeds_the_library_once(campaign):
 
 
 @pytest.mark.django_db
-def test_setup_demo_includes_the_library():
+def test_setup_demo_includes_the_library(settings):
+    settings.DEBUG = True  # the demo set-up refuses the production profile
     call_command("setup_demo", stdout=io.StringIO())
     assert Policy.objects.count() == len(DEMO_POLICIES)

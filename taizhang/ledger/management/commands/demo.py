@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from taizhang.campaigns.models import Campaign
 from taizhang.core.context import request_context
-from taizhang.ledger.demo import demo_load
+from taizhang.ledger.demo import demo_database_check, demo_load
 
 
 class Command(BaseCommand):
@@ -15,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--targets", type=int, help="a larger ledger with the same shares")
 
     def handle(self, *args, campaign=None, seed=2015, targets=None, **options):
+        demo_database_check()
         found = Campaign.objects.filter(slug=campaign) if campaign else Campaign.objects.all()
         chosen = found.first()
         if chosen is None:

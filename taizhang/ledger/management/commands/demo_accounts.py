@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from taizhang.campaigns.models import Campaign
-from taizhang.ledger.demo import DEMO_PASSWORD, DEMO_USERS, demo_users
+from taizhang.ledger.demo import DEMO_PASSWORD, DEMO_USERS, demo_database_check, demo_users
 
 
 class Command(BaseCommand):
@@ -11,6 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--campaign", help="campaign slug (default: the first one)")
 
     def handle(self, *args, campaign=None, **options):
+        demo_database_check()
         found = Campaign.objects.filter(slug=campaign) if campaign else Campaign.objects.all()
         campaign = found.first()
         if campaign is None:

@@ -1,11 +1,10 @@
-import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from taizhang.ledger.exporting import export_ledger
+from taizhang.ledger.exporting import as_of_day, export_ledger
 from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import in_ledger
 
@@ -18,12 +17,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         add_campaign_argument(parser)
         parser.add_argument("--ledger", help="street:NAME, system:NAME or unit:CODE (default: all)")
-        parser.add_argument("--as-of", dest="as_of", type=datetime.date.fromisoformat,
-                            help="the ledger as it stood at the end of YYYY-MM-DD")
+        parser.add_argument("--as-of", dest="as_of",
+                            help="the ledger as it stood at the end of YYYY-MM-DD (today at the latest)")
         parser.add_argument("-o", "--output", type=Path, required=True)
 
     @translation.override(settings.LANGUAGE_CODE)
     def handle(self, *args, campaign=None, user=None, ledger=None, as_of=None, output=None, **options):
+        if as_of is not None:
+            try:
+                as_of = as_of_day(str(as_of))  # a date too, from call_command
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
         campaign = get_campaign(campaign)
         user = get_user(user)
         unit = get_ledger_unit(campaign, ledger)

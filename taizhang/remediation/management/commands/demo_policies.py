@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from taizhang.campaigns.models import Campaign
 from taizhang.core.context import request_context
+from taizhang.ledger.demo import demo_database_check
 from taizhang.remediation.plans import policy_create
 
 # Real, well-known laws and regulations the campaign relied on. Numbers and dates are given only
@@ -45,6 +46,7 @@ class Command(BaseCommand):
         parser.add_argument("--campaign", help="campaign slug (default: the first one)")
 
     def handle(self, *args, campaign=None, **options):
+        demo_database_check()
         found = Campaign.objects.filter(slug=campaign) if campaign else Campaign.objects.all()
         chosen = found.first()
         if chosen is None:
