@@ -78,6 +78,12 @@ def _refused_character(text: str) -> ValueProblem | None:
                         % {"code": ord(found[0])})
 
 
+def without_control_characters(text: str) -> str:
+    """Free text typed by the user (an import's reason), with what cannot be stored dropped;
+    tabs and line breaks stay."""
+    return _REFUSED_RE.sub(lambda m: m[0] if m[0] in "\t\n\r" else "", text)
+
+
 def shown_value(text: str) -> str:
     """A cell's text as a problem shows it: characters that cannot be shown, as \\u escapes."""
     return _REFUSED_RE.sub(lambda m: "\\u%04x" % ord(m[0]), text)

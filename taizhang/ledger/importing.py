@@ -24,7 +24,7 @@ from taizhang.core.changelog import Change
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import normalize_header
 
-from .checking import CLEAR, Labels, Problem, check_rows
+from .checking import CLEAR, Labels, Problem, check_rows, without_control_characters
 from .columns import BY_FIELD, COLUMNS, flag_labels, header_lookup
 from .models import ImportUpload, Target
 from .services import (
@@ -336,7 +336,7 @@ def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet
     if not report.ok:
         raise ImportRejected(report)
     units, changes = _create_units(campaign, report)
-    reason = reason or _("import of %(file)s") % {"file": filename}
+    reason = without_control_characters(reason) or _("import of %(file)s") % {"file": filename}
     # Written a chunk at a time inside the one transaction: the rows, snapshots and log
     # entries of a chunk are freed before the next (peak memory at 50,000 rows).
     writes = report._writes
