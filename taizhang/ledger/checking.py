@@ -6,6 +6,8 @@ common cell types (docs/benchmarks.md).
 """
 
 import datetime
+import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -31,6 +33,60 @@ MAX_DECIMAL = Decimal("9999999999")
 MAX_INT = 2_000_000_000
 COORDINATE_RANGE = {"longitude": Decimal(180), "latitude": Decimal(90)}
 QUANTUM = {"decimal": Decimal("0.01"), "coordinate": Decimal("0.000001")}
+UNIT_NAME_MAX = OrgUnit._meta.get_field("name").max_length
+
+
+class _Clear:
+    """What a cell holding the clearing marker gives: empty the stored value on purpose."""
+
+    def __repr__(self):
+        return "CLEAR"
+
+
+# A blank cell means "not given" (parsers return None) and leaves the stored value alone;
+# emptying a value takes this marker. Brackets or a leading # keep it from being a plain
+# word (an English "clear" in 隐患 may mean "no hazard") and survive Excel, which eats a
+# leading ' and makes a formula of a leading = or + (and of -).
+CLEAR = _Clear()
+CLEAR_MARKER = "【清空】"
+_CLEAR_RE = re.compile(r"#\s*(?:清空|clear)|[\[(【〔《<]\s*(?:清空|clear)\s*[\])】〕》>]", re.IGNORECASE)
+# The first characters a marker can have before NFKC (full-width ［（＃＜ too): text cells
+# that start otherwise skip the check.
+_CLEAR_STARTS = frozenset("#＃[［(（【〔《<＜")
+# Characters one database stores and the other refuses, or that no cell should hold:
+# NUL (PostgreSQL refuses it in text), the other C0 and C1 controls and DEL (invisible,
+# and not allowed in an .xlsx), lone surrogates and the non-characters U+FFFE/U+FFFF.
+# Tab and line breaks are whitespace and become single spaces before this is asked.
+_REFUSED_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def is_clear_marker(text: str) -> bool:
+    text = text.strip()
+    return text[:1] in _CLEAR_STARTS and _CLEAR_RE.fullmatch(unicodedata.normalize("NFKC", text).strip()) is not None
+
+
+def _refused_character(text: str) -> ValueProblem | None:
+    """The problem with a text holding a character the ledger cannot keep, or None."""
+    # isprintable() is the fast test (most text passes it); it also fails on harmless
+    # format characters such as a zero-width space, hence the second look.
+    if text.isprintable():
+        return None
+    found = _REFUSED_RE.search(text)
+    if found is None:
+        return None
+    return ValueProblem(_("Contains a control character (U+%(code)04X) that cannot be stored; remove it.")
+                        % {"code": ord(found[0])})
+
+
+def without_control_characters(text: str) -> str:
+    """Free text typed by the user (an import's reason), with what cannot be stored dropped;
+    tabs and line breaks stay."""
+    return _REFUSED_RE.sub(lambda m: m[0] if m[0] in "\t\n\r" else "", text)
+
+
+def shown_value(text: str) -> str:
+    """A cell's text as a problem shows it: characters that cannot be shown, as \\u escapes."""
+    return _REFUSED_RE.sub(lambda m: "\\u%04x" % ord(m[0]), text)
 
 
 @dataclass
@@ -81,7 +137,10 @@ class Labels:
 
 
 def _parse_cell(column: Column, raw, *, labels: Labels):
-    """The cell's value for the model; raises ValueProblem with a message for the user."""
+    """The cell's value for the model, None when blank (not given), CLEAR for the clearing
+    marker; raises ValueProblem with a message for the user."""
+    if raw.__class__ is str and is_clear_marker(raw):
+        return CLEAR
     if column.kind == "label":
         text = clean_text(raw)
         if not text:
@@ -89,7 +148,12 @@ def _parse_cell(column: Column, raw, *, labels: Labels):
         found = labels.resolve(column.field, text)
         if found is None and column.field != "responsible_unit":
             raise ValueProblem(_("Unknown %(column)s “%(value)s”.") % {"column": column.header, "value": text})
-        return found or text  # a new responsible unit is created on apply
+        if found is None:  # a new responsible unit, created on apply: it must fit its table
+            if problem := _refused_character(text):
+                raise problem
+            if len(text) > UNIT_NAME_MAX:
+                raise ValueProblem(_("Longer than %(max)s characters.") % {"max": UNIT_NAME_MAX})
+        return found or text
     if column.kind in ("decimal", "coordinate"):
         value = parse_decimal(raw) if column.kind == "decimal" else parse_decimal(raw, units=())
         if value is None:
@@ -113,6 +177,8 @@ def _parse_cell(column: Column, raw, *, labels: Labels):
         return _parse_flags(raw, labels.flags)
     if column.kind == "bool":
         text = clean_text(raw).lower()
+        if not text:
+            return None
         if text in TRUE_WORDS:
             return True
         if text in FALSE_WORDS:
@@ -122,13 +188,18 @@ def _parse_cell(column: Column, raw, *, labels: Labels):
     max_length = Target._meta.get_field(column.field).max_length
     if max_length and len(text) > max_length:
         raise ValueProblem(_("Longer than %(max)s characters.") % {"max": max_length})
-    return text
+    if problem := _refused_character(text):
+        raise problem
+    return text or None
 
 
 def _parse_flags(raw, lookup: dict[str, str]) -> list[str]:
-    """"重大安全隐患、环境脏乱差" (labels in either language, or codes) as a sorted list of codes."""
+    """"重大安全隐患、环境脏乱差" (labels in either language, or codes) as a sorted list of codes;
+    None when blank (or a placeholder: nothing to report), [] for "无" (none)."""
     text = normalize_flag(clean_text(raw))
-    if text in PLACEHOLDERS or text == "无":
+    if not text or text in PLACEHOLDERS:
+        return None
+    if text == "无":
         return []
     codes = set()
     for part in FLAG_SEPARATORS.split(text):
@@ -162,10 +233,15 @@ def check_rows(table, labels: Labels, progress=None) -> tuple[list[tuple[int, di
             for row, value in enumerate(values):
                 if value is BAD:
                     raw, exc = next(failed)
-                    found.append((row, position, Problem(numbers[row], header, clean_text(raw), str(exc))))
-        if column.required and (None in values or "" in values):
+                    found.append((row, position, Problem(numbers[row], header, shown_value(clean_text(raw)),
+                                                         str(exc))))
+        if column.required and None in values:
             found += [(row, position, Problem(numbers[row], header, "", _("This column must not be empty.")))
-                      for row, value in enumerate(values) if value is None or value == ""]
+                      for row, value in enumerate(values) if value is None]
+        if (column.required or column.field == "version") and CLEAR in values:
+            found += [(row, position, Problem(numbers[row], header, CLEAR_MARKER, _(
+                "This column cannot be emptied.")))
+                for row, value in enumerate(values) if value is CLEAR]
         names.append(column.field)
         columns.append(values)
         if progress:
@@ -184,7 +260,7 @@ def _duplicate_codes(codes: list, numbers: list[int], position: int) -> list[tup
     first_row: dict[str, int] = {}
     found = []
     for row, code in enumerate(codes):
-        if not code or code is BAD:
+        if not code or code is BAD or code is CLEAR:
             continue
         if code in first_row:
             found.append((row, position, Problem(numbers[row], header, code, _(
@@ -250,11 +326,17 @@ def _guarded(raw, *, parse, failures: list):
 
 
 def _parse_text(raw, *, max_length: int | None, failures: list):
+    """What _parse_cell gives for a text cell, faster."""
     text = " ".join(raw.split()) if raw.__class__ is str else clean_text(raw)
+    if text[:1] in _CLEAR_STARTS and is_clear_marker(text):
+        return CLEAR
     if max_length and len(text) > max_length:
         failures.append((raw, ValueProblem(_("Longer than %(max)s characters.") % {"max": max_length})))
         return BAD
-    return text
+    if not text.isprintable() and (problem := _refused_character(text)):
+        failures.append((raw, problem))
+        return BAD
+    return text or None
 
 
 def _memoized(raw, *, parse, memo: dict):

@@ -57,7 +57,7 @@ EDITABLE = tuple(c for c in COLUMNS if c.kind != "readonly" and c.field not in (
 BY_FIELD = {c.field: c for c in COLUMNS}
 
 TRUE_WORDS = {"是", "√", "✓", "y", "yes", "true", "1", "试点"}
-FALSE_WORDS = {"否", "×", "n", "no", "false", "0", ""}
+FALSE_WORDS = {"否", "×", "n", "no", "false", "0"}
 # Between situation flags in one cell, after NFKC (which maps "，；／" onto ",;/").
 FLAG_SEPARATORS = re.compile(r"[、,;/]+")
 

@@ -24,7 +24,7 @@ from taizhang.core.changelog import Change
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import normalize_header
 
-from .checking import Labels, Problem, check_rows
+from .checking import CLEAR, Labels, Problem, check_rows, without_control_characters
 from .columns import BY_FIELD, COLUMNS, flag_labels, header_lookup
 from .models import ImportUpload, Target
 from .services import (
@@ -50,7 +50,7 @@ class RowResult:
 
     row: int
     code: str
-    action: str  # new, changed, unchanged, conflict
+    action: str  # new, changed, unchanged, conflict, cleared
     diffs: list[tuple[str, object, object]] = field(default_factory=list)
     note: str = ""
 
@@ -65,12 +65,17 @@ class ImportReport:
     unknown_columns: list[str] = field(default_factory=list)
     new: list[RowResult] = field(default_factory=list)
     changed: list[RowResult] = field(default_factory=list)
+    # The changed rows that empty a stored value (the marker, or 无 for situation flags),
+    # with those diffs only: shown apart, so that no erasure goes unseen.
+    cleared: list[RowResult] = field(default_factory=list)
     unchanged: int = 0
     conflicts: list[RowResult] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     new_units: list[str] = field(default_factory=list)
-    # code -> version of every target this file would change, as the dry run saw it.
-    seen_versions: dict[str, int] = field(default_factory=dict)
+    # code -> version of every target the file names (changed or not) as the dry run saw
+    # it, None for a code not in the ledger then: applying refuses a row whose target
+    # moved, or appeared, since, if the row would change it.
+    seen_versions: dict[str, int | None] = field(default_factory=dict)
     applied: bool = False
     # Per row to write, in file order: a new target's {field: value}, or a TargetUpdate; not shown to users.
     _writes: list = field(default_factory=list, repr=False)
@@ -132,17 +137,33 @@ def _json(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _explain_conflicts(report: ImportReport, conflicted: list[tuple[RowResult, dict, int]]) -> None:
-    """Say who changed each conflicting target last, and when: one query for all of them."""
-    ids = [str(target["pk"]) for _row, target, _v in conflicted]
+def _explain_conflicts(report: ImportReport, conflicted: list[tuple[RowResult, dict | None, int, bool]]) -> None:
+    """Say who changed each conflicting target last, and when: one query for all of them.
+
+    Each is (row, the stored target or None, the version the row expected, whether that
+    version came from the dry run rather than from the file's version column).
+    """
+    ids = [str(target["pk"]) for _row, target, _v, _checked in conflicted if target is not None]
     latest = (ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, object_id__in=ids)
               .values("object_id").annotate(last=Max("id")).values("last"))
     last_by_id = {e.object_id: e for e in ChangeLogEntry.objects.filter(id__in=latest).only(
         "object_id", "actor_name", "at")}
-    for row, target, version in conflicted:
+    for row, target, version, checked in conflicted:
+        if target is None:
+            row.note = _("No longer in the ledger under this code since your check; check the file again.")
+            report.conflicts.append(row)
+            continue
         last = last_by_id.get(str(target["pk"]))
-        row.note = _("Changed since your file was exported (your version %(theirs)s, now %(ours)s), "
-                     "last by %(user)s at %(time)s; export again and redo this row.") % {
+        if not checked:
+            message = _("Changed since your file was exported (your version %(theirs)s, now %(ours)s), "
+                        "last by %(user)s at %(time)s; export again and redo this row.")
+        elif version:
+            message = _("Changed since your check (version %(theirs)s then, now %(ours)s), last by %(user)s at "
+                        "%(time)s; check the file again.")
+        else:
+            message = _("Added to the ledger by someone else since your check, by %(user)s at %(time)s; "
+                        "check the file again.")
+        row.note = message % {
             "theirs": version, "ours": target["version"],
             "user": (last.actor_name if last and last.actor_name else "-"),
             "time": timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else "-"}
@@ -214,44 +235,80 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
 
 
 def _plan_row(row_number: int, values: dict, target: dict | None, report: ImportReport,
-              seen_versions: dict) -> tuple[RowResult, dict, int] | None:
-    """Record what this row would do; a conflict is returned for explaining, not recorded."""
+              seen_versions: dict) -> tuple[RowResult, dict | None, int, bool] | None:
+    """Record what this row would do; a conflict is returned for explaining, not recorded.
+
+    A None value is a blank cell, "not given": a new target gets the field's default, a
+    stored one keeps its value. CLEAR empties a stored value.
+    """
+    code = values["code"]
     version = values.pop("version", None)
-    if version is None and target is not None:
-        version = seen_versions.get(target["code"])
-    if "flags" in values:
+    checked = version is None and code in seen_versions
+    if checked:  # what the dry run saw stands in for a version column; 0: the code was not in the ledger
+        version = seen_versions[code] or 0
+    flags = values.get("flags")
+    if flags is not None:
         # The petition flag follows the target's open petitions, not the spreadsheet.
         kept = {PETITION_RISK} & set(target["flags"] if target else ())
-        values["flags"] = sorted((set(values["flags"] or ()) - {PETITION_RISK}) | kept)
+        values["flags"] = sorted((set(() if flags is CLEAR else flags) - {PETITION_RISK}) | kept)
     if target is None:
-        report.new.append(RowResult(row_number, values["code"], "new"))
-        report._writes.append(values)
+        if checked and version:
+            return RowResult(row_number, code, "conflict"), None, version, True
+        report.new.append(RowResult(row_number, code, "new"))
+        report.seen_versions[code] = None
+        report._writes.append({name: value for name, value in values.items()
+                               if value is not None and value is not CLEAR})
         return None
+    report.seen_versions[code] = target["version"]
     # Most values equal the stored ones as they are; only the others are compared as the
     # snapshot keeps them (a Decimal and the float SQLite gave back, None and "").
     differing = {name: value for name, value in values.items()
-                 if value is not target[name] and value != target[name]}
+                 if value is not None and value is not target[name] and value != target[name]}
     if not differing:
         report.unchanged += 1
         return None
+    marked = [name for name, value in differing.items() if value is CLEAR]
+    for name in marked:
+        differing[name] = _empty(name)
+    if flags == [] or flags is CLEAR:  # the file empties them (but for a petition flag, kept above)
+        marked.append("flags")
     before = values_snapshot(target)
-    changed, diffs = {}, []
-    for name, new in snapshot_fields(differing).items():
+    changed, diffs, cleared = {}, [], []
+    for name, new in _snapshot(differing).items():
         old = before[name]
         if not _same(old, new):
-            changed[name] = values[name]
+            changed[name] = differing[name]
+            if new in _BLANK or name in marked:
+                cleared.append(name)
             if name == "flags":
                 old, new = flag_labels(old), flag_labels(new)
             diffs.append((_headers()[name], old, new))
     if not diffs:
         report.unchanged += 1
     elif version is not None and version != target["version"]:
-        return RowResult(row_number, target["code"], "conflict", diffs), target, version
+        return RowResult(row_number, code, "conflict", diffs), target, version, checked
     else:
-        report.changed.append(RowResult(row_number, target["code"], "changed", diffs))
-        report.seen_versions[target["code"]] = target["version"]
+        report.changed.append(RowResult(row_number, code, "changed", diffs))
+        if cleared:
+            headers = {_headers()[name] for name in cleared}
+            report.cleared.append(RowResult(row_number, code, "cleared",
+                                            [diff for diff in diffs if diff[0] in headers]))
         report._writes.append(TargetUpdate(current=target, changes=changed, before=before))
     return None
+
+
+def _snapshot(values: dict) -> dict:
+    """`snapshot_fields`, also of a responsible unit not created yet (its name, a str)."""
+    unit = values.get("responsible_unit")
+    if isinstance(unit, str):
+        return snapshot_fields({**values, "responsible_unit": None}) | {"responsible_unit": unit}
+    return snapshot_fields(values)
+
+
+def _empty(name: str):
+    """What the clearing marker leaves in a field: NULL where the column allows it, else its default."""
+    model_field = Target._meta.get_field(name)
+    return None if model_field.null else model_field.get_default()
 
 
 def _headers() -> dict[str, str]:
@@ -279,7 +336,7 @@ def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet
     if not report.ok:
         raise ImportRejected(report)
     units, changes = _create_units(campaign, report)
-    reason = reason or _("import of %(file)s") % {"file": filename}
+    reason = without_control_characters(reason) or _("import of %(file)s") % {"file": filename}
     # Written a chunk at a time inside the one transaction: the rows, snapshots and log
     # entries of a chunk are freed before the next (peak memory at 50,000 rows).
     writes = report._writes

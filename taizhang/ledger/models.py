@@ -135,7 +135,7 @@ class ImportUpload(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(_("file name"), max_length=255)
     data = models.BinaryField()
-    # code -> version of each target the dry run showed as changed.
+    # code -> version of each target the file names as its dry run saw it (None: not in the ledger then).
     seen_versions = models.JSONField(default=dict)
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)

@@ -151,8 +151,14 @@ def import_upload(request):
         context["upload"] = upload_keep(campaign=campaign, user=request.user, filename=filename, data=data,
                                         report=report)
         context["report"] = report
+    return _import_page(request, context)
+
+
+def _import_page(request, context):
+    """The report alone for htmx; without JavaScript, the whole page with the report in it."""
     if request.method == "POST" and request.htmx:
         return render(request, "ledger/import.html#report", context)
+    context.setdefault("form", ImportForm())
     return render(request, "ledger/import.html", context)
 
 
@@ -165,7 +171,7 @@ def import_apply(request, upload_id):
         raise Http404("no such upload") from None
     except ImportRejected as exc:
         upload = ImportUpload.objects.get(pk=upload_id, user=request.user)
-        return render(request, "ledger/import.html#report", {"report": exc.report, "upload": upload})
+        return _import_page(request, {"campaign": upload.campaign, "report": exc.report, "upload": upload})
     messages.success(request, _("Import applied: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
                      % {"new": len(report.new), "changed": len(report.changed), "unchanged": report.unchanged})
     if request.htmx:

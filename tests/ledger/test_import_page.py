@@ -97,3 +97,26 @@ def test_two_clicks_on_apply_at_once_apply_the_file_once(targets, personas, camp
     assert answers == ["already applied", "applied"]
     target = Target.objects.get(code="GC-0101")
     assert ChangeLogEntry.objects.filter(object_id=str(target.pk)).count() == 1
+
+
+def test_without_javascript_the_whole_page_shows_the_report(client, targets, personas):
+    """A plain form post (no htmx): the report comes in the whole page, and apply works too."""
+    client.force_login(personas["alice"])
+    response = client.post("/ledger/import/", {"file": SimpleUploadedFile("台账.xlsx", make_xlsx([gc_row("GC-0101")]))})
+    html = response.content.decode()
+    assert "<html" in html and 'id="import-form"' in html
+    assert "台账.xlsx 检查结果" in html and 'id="apply"' in html
+    upload = ImportUpload.objects.get()
+    applied = client.post("/ledger/import/%s/apply/" % upload.pk, {"reason": "补录"})
+    assert (applied.status_code, applied["Location"]) == (302, "/ledger/")
+    assert Target.objects.filter(code="GC-0101").exists()
+
+
+def test_without_javascript_problems_and_form_errors_are_shown(client, targets, personas):
+    client.force_login(personas["alice"])
+    html = client.post("/ledger/import/", {"file": SimpleUploadedFile("台账.xlsx", make_xlsx(
+        [gc_row("GC-0101", 占地面积="-5")]))}).content.decode()
+    assert "<html" in html and "第 3 行“占地面积（㎡）”列" in html and 'id="apply"' not in html
+    html = client.post("/ledger/import/", {"file": SimpleUploadedFile("台账.xlsx", b"")}).content.decode()
+    assert "<html" in html and 'id="problems"' in html and "空文件" in html
+    assert not Target.objects.filter(code="GC-0101").exists() and ImportUpload.objects.count() == 1

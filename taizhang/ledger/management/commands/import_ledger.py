@@ -57,8 +57,9 @@ class Command(BaseCommand):
     def print_report(self, report):
         out = self.stdout
         out.write("%s [%s]: %d rows read" % (report.filename, report.sheet or "-", report.rows_read))
-        out.write("  new %d, changed %d, unchanged %d, conflicts %d"
-                  % (len(report.new), len(report.changed), report.unchanged, len(report.conflicts)))
+        out.write("  new %d, changed %d (%d emptying values), unchanged %d, conflicts %d"
+                  % (len(report.new), len(report.changed), len(report.cleared), report.unchanged,
+                     len(report.conflicts)))
         if report.unknown_columns:
             out.write("  ignored columns: %s" % "、".join(report.unknown_columns))
         if report.new_units:
@@ -66,6 +67,10 @@ class Command(BaseCommand):
         for row in report.changed:
             for label, before, after in row.diffs:
                 out.write("  row %d %s: %s %r -> %r" % (row.row, row.code, label, before, after))
+        for row in report.cleared:
+            for label, before, _after in row.diffs:
+                out.write(self.style.WARNING("  CLEARS row %d %s: %s %r -> (empty)"
+                                             % (row.row, row.code, label, before)))
         for row in report.conflicts:
             out.write("  CONFLICT row %d %s: %s" % (row.row, row.code, row.note))
         for problem in report.problems:
