@@ -139,6 +139,20 @@ MEDIA_ROOT = DATA_DIR / "media"
 # Imports: uploads are capped by size and by row count.
 TAIZHANG_IMPORT_MAX_BYTES = int(os.environ.get("TAIZHANG_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 TAIZHANG_IMPORT_MAX_ROWS = int(os.environ.get("TAIZHANG_IMPORT_MAX_ROWS", 100_000))
+# What a workbook may ask of its reader, checked before calamine sees it (ledger/workbook_checks.py).
+# The defaults follow the row cap: room for title, header, totals and blank rows; 40 columns a
+# row on average over the sheet's block (the ledger has 23); 2 KB of XML a row (an export: 1.2 KB).
+TAIZHANG_IMPORT_MAX_SHEET_ROWS = int(os.environ.get("TAIZHANG_IMPORT_MAX_SHEET_ROWS",
+                                                    TAIZHANG_IMPORT_MAX_ROWS + 1_000))
+TAIZHANG_IMPORT_MAX_COLUMNS = int(os.environ.get("TAIZHANG_IMPORT_MAX_COLUMNS", 200))
+TAIZHANG_IMPORT_MAX_CELLS = int(os.environ.get("TAIZHANG_IMPORT_MAX_CELLS", TAIZHANG_IMPORT_MAX_SHEET_ROWS * 40))
+TAIZHANG_IMPORT_MAX_UNCOMPRESSED = int(os.environ.get("TAIZHANG_IMPORT_MAX_UNCOMPRESSED",
+                                                      TAIZHANG_IMPORT_MAX_SHEET_ROWS * 2_000))
+TAIZHANG_IMPORT_MAX_RATIO = int(os.environ.get("TAIZHANG_IMPORT_MAX_RATIO", 200))
+TAIZHANG_IMPORT_MAX_PARTS = int(os.environ.get("TAIZHANG_IMPORT_MAX_PARTS", 1_000))
+# The child process that runs calamine: its address-space limit (bytes) and time limit.
+TAIZHANG_IMPORT_READER_MEMORY = int(os.environ.get("TAIZHANG_IMPORT_READER_MEMORY", 2 * 10**9))
+TAIZHANG_IMPORT_READER_SECONDS = int(os.environ.get("TAIZHANG_IMPORT_READER_SECONDS", 120))
 # Photos from the field: checked by content (JPEG, PNG, HEIC), capped in size.
 TAIZHANG_PHOTO_MAX_BYTES = int(os.environ.get("TAIZHANG_PHOTO_MAX_BYTES", 12 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
