@@ -155,8 +155,14 @@ TAIZHANG_IMPORT_READER_MEMORY = int(os.environ.get("TAIZHANG_IMPORT_READER_MEMOR
 TAIZHANG_IMPORT_READER_SECONDS = int(os.environ.get("TAIZHANG_IMPORT_READER_SECONDS", 120))
 # Photos from the field: checked by content (JPEG, PNG, HEIC), capped in size.
 TAIZHANG_PHOTO_MAX_BYTES = int(os.environ.get("TAIZHANG_PHOTO_MAX_BYTES", 12 * 1024 * 1024))
+# A request's body apart from its files (forms, fields) is capped at 2 MB; files above 2 MB
+# stream to a temporary file on disk instead of memory, and each is refused by its declared
+# size before it is read (an import past TAIZHANG_IMPORT_MAX_BYTES, a photo past the photo cap).
+# The proxy in front caps the whole body (docs: client_max_body_size), a little over the import cap.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Photos per form: a verification or acceptance takes a handful, never hundreds.
+DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("TAIZHANG_UPLOAD_MAX_FILES", 20))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
