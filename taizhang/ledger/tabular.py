@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.core.parsing import clean_text
 
+from . import workbook_reader
 from .workbook_checks import OLE_MAGIC, ZIP_MAGIC, Limits, WorkbookRefused, check_workbook
 from .workbook_reader import OUT_OF_MEMORY
 
@@ -109,7 +110,10 @@ def _workbook_sheets(data: bytes, sheet: str | None) -> list[Source]:
         check_workbook(data, Limits.from_settings())
     except WorkbookRefused as exc:
         raise TableError(str(exc)) from None
-    answer = _read_in_child(data, sheet)
+    if settings.TAIZHANG_IMPORT_READER_CHILD:
+        answer = _read_in_child(data, sheet)
+    else:  # the checks above alone bound what calamine allocates
+        answer = _read_here(data, sheet)
     if answer[0] == "no-sheet":
         raise TableError(
             _("The file has no sheet “%(sheet)s”; its sheets are %(sheets)s.")
@@ -118,6 +122,22 @@ def _workbook_sheets(data: bytes, sheet: str | None) -> list[Source]:
     if answer[0] != "ok":
         raise TableError(_unreadable())
     return [(name, partial(iter, rows)) for name, rows in answer[1]]
+
+
+def _read_here(data: bytes, sheet: str | None) -> tuple:
+    """What workbook_reader.py would answer, read in this process."""
+    sheets, answers = [], []
+
+    def send(message):
+        if message[0] == "sheet":
+            sheets.append((message[1], []))
+        elif message[0] == "rows":
+            sheets[-1][1].extend(message[1])
+        else:
+            answers.append(message)
+
+    workbook_reader.read(data, sheet, send)
+    return ("ok", sheets) if answers[0][0] == "end" else answers[0]
 
 
 def _read_in_child(data: bytes, sheet: str | None) -> tuple:
