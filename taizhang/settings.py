@@ -150,9 +150,11 @@ TAIZHANG_IMPORT_MAX_UNCOMPRESSED = int(os.environ.get("TAIZHANG_IMPORT_MAX_UNCOM
                                                       TAIZHANG_IMPORT_MAX_SHEET_ROWS * 2_000))
 TAIZHANG_IMPORT_MAX_RATIO = int(os.environ.get("TAIZHANG_IMPORT_MAX_RATIO", 200))
 TAIZHANG_IMPORT_MAX_PARTS = int(os.environ.get("TAIZHANG_IMPORT_MAX_PARTS", 1_000))
-# Calamine runs in a child process (1) so that no parser failure can end the web process;
-# 0 reads in the process itself, bounded by the checks alone (faster: docs/benchmarks.md).
-TAIZHANG_IMPORT_READER_CHILD = os.environ.get("TAIZHANG_IMPORT_READER_CHILD", "1") == "1"
+# 1 runs calamine in a child process under a memory limit, so that no parser failure at all
+# can end the web process; the default, 0, reads in process behind the checks, which bound
+# what calamine allocates: the child cost more than the 10 % an import may lose
+# (docs/benchmarks.md, "Upload guards").
+TAIZHANG_IMPORT_READER_CHILD = os.environ.get("TAIZHANG_IMPORT_READER_CHILD", "0") == "1"
 # The child process that runs calamine: its address-space limit (bytes) and time limit.
 TAIZHANG_IMPORT_READER_MEMORY = int(os.environ.get("TAIZHANG_IMPORT_READER_MEMORY", 2 * 10**9))
 TAIZHANG_IMPORT_READER_SECONDS = int(os.environ.get("TAIZHANG_IMPORT_READER_SECONDS", 120))
