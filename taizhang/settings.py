@@ -203,10 +203,35 @@ MEDIA_ROOT = Path(os.environ.get("TAIZHANG_MEDIA_DIR", DATA_DIR / "media"))
 # Imports: uploads are capped by size and by row count.
 TAIZHANG_IMPORT_MAX_BYTES = int(os.environ.get("TAIZHANG_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 TAIZHANG_IMPORT_MAX_ROWS = int(os.environ.get("TAIZHANG_IMPORT_MAX_ROWS", 100_000))
+# What a workbook may ask of its reader, checked before calamine sees it (ledger/workbook_checks.py).
+# The defaults follow the row cap: room for title, header, totals and blank rows; 40 columns a
+# row on average over the sheet's block (the ledger has 23); 2 KB of XML a row (an export: 1.2 KB).
+TAIZHANG_IMPORT_MAX_SHEET_ROWS = int(os.environ.get("TAIZHANG_IMPORT_MAX_SHEET_ROWS",
+                                                    TAIZHANG_IMPORT_MAX_ROWS + 1_000))
+TAIZHANG_IMPORT_MAX_COLUMNS = int(os.environ.get("TAIZHANG_IMPORT_MAX_COLUMNS", 200))
+TAIZHANG_IMPORT_MAX_CELLS = int(os.environ.get("TAIZHANG_IMPORT_MAX_CELLS", TAIZHANG_IMPORT_MAX_SHEET_ROWS * 40))
+TAIZHANG_IMPORT_MAX_UNCOMPRESSED = int(os.environ.get("TAIZHANG_IMPORT_MAX_UNCOMPRESSED",
+                                                      TAIZHANG_IMPORT_MAX_SHEET_ROWS * 2_000))
+TAIZHANG_IMPORT_MAX_RATIO = int(os.environ.get("TAIZHANG_IMPORT_MAX_RATIO", 200))
+TAIZHANG_IMPORT_MAX_PARTS = int(os.environ.get("TAIZHANG_IMPORT_MAX_PARTS", 1_000))
+# 1 runs calamine in a child process under a memory limit, so that no parser failure at all
+# can end the web process; the default, 0, reads in process behind the checks, which bound
+# what calamine allocates: the child cost more than the 10 % an import may lose
+# (docs/benchmarks.md, "Upload guards").
+TAIZHANG_IMPORT_READER_CHILD = os.environ.get("TAIZHANG_IMPORT_READER_CHILD", "0") == "1"
+# The child process that runs calamine: its address-space limit (bytes) and time limit.
+TAIZHANG_IMPORT_READER_MEMORY = int(os.environ.get("TAIZHANG_IMPORT_READER_MEMORY", 2 * 10**9))
+TAIZHANG_IMPORT_READER_SECONDS = int(os.environ.get("TAIZHANG_IMPORT_READER_SECONDS", 120))
 # Photos from the field: checked by content (JPEG, PNG, HEIC), capped in size.
 TAIZHANG_PHOTO_MAX_BYTES = int(os.environ.get("TAIZHANG_PHOTO_MAX_BYTES", 12 * 1024 * 1024))
+# A request's body apart from its files (forms, fields) is capped at 2 MB; files above 2 MB
+# stream to a temporary file on disk instead of memory, and each is refused by its declared
+# size before it is read (an import past TAIZHANG_IMPORT_MAX_BYTES, a photo past the photo cap).
+# The proxy in front caps the whole body (docs: client_max_body_size), a little over the import cap.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Photos per form: a verification or acceptance takes a handful, never hundreds.
+DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("TAIZHANG_UPLOAD_MAX_FILES", 20))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -1,16 +1,26 @@
 """Read an uploaded Excel or CSV table into rows keyed by its recognised header."""
 
 import csv
+import datetime
 import io
+import pickle
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, islice
+from pathlib import Path
 
+from django.conf import settings
 from django.utils.translation import gettext as _
-from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from taizhang.core.parsing import clean_text
+
+from . import workbook_reader
+from .workbook_checks import OLE_MAGIC, ZIP_MAGIC, Limits, WorkbookRefused, check_workbook
+from .workbook_reader import OUT_OF_MEMORY
 
 HEADER_SCAN_ROWS = 20
 MIN_HEADER_COLUMNS = 3
@@ -18,8 +28,9 @@ MIN_HEADER_COLUMNS = 3
 # blank rows is taken as the end of the data instead.
 BLANK_RUN_LIMIT = 50
 TOTAL_WORDS = frozenset({"合计", "小计", "总计", "共计"})
-ZIP_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+READER = Path(__file__).with_name("workbook_reader.py")
+# What the reader may send back besides plain values (calamine's dates and times).
+READER_CLASSES = {("datetime", name) for name in ("date", "datetime", "time", "timedelta")}
 
 Row = tuple[int, list]
 # A sheet's name and a function that opens it as an iterator of rows.
@@ -77,8 +88,7 @@ def read_table(
             labels=labels or {},
             max_rows=max_rows,
         )
-    except (CalamineError, csv.Error):
-        # Calamine raises these for truncated or corrupt files, csv for binary junk.
+    except csv.Error:  # binary junk named .csv
         raise TableError(_unreadable()) from None
 
 
@@ -96,33 +106,97 @@ def _sheets(data: bytes, filename: str, sheet: str | None) -> list[Source]:
 
 
 def _workbook_sheets(data: bytes, sheet: str | None) -> list[Source]:
-    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    try:
+        check_workbook(data, Limits.from_settings())
+    except WorkbookRefused as exc:
+        raise TableError(str(exc)) from None
+    if settings.TAIZHANG_IMPORT_READER_CHILD:
+        answer = _read_in_child(data, sheet)
+    else:  # the checks above alone bound what calamine allocates
+        answer = _read_here(data, sheet)
+    if answer[0] == "no-sheet":
+        raise TableError(
+            _("The file has no sheet “%(sheet)s”; its sheets are %(sheets)s.")
+            % {"sheet": sheet, "sheets": "、".join(answer[1])}
+        )
+    if answer[0] != "ok":
+        raise TableError(_unreadable())
+    return [(name, partial(iter, rows)) for name, rows in answer[1]]
+
+
+def _read_here(data: bytes, sheet: str | None) -> tuple:
+    """What workbook_reader.py would answer, read in this process."""
+    sheets, answers = [], []
+
+    def send(message):
+        if message[0] == "sheet":
+            sheets.append((message[1], []))
+        elif message[0] == "rows":
+            sheets[-1][1].extend(message[1])
+        else:
+            answers.append(message)
+
+    workbook_reader.read(data, sheet, send)
+    return ("ok", sheets) if answers[0][0] == "end" else answers[0]
+
+
+def _read_in_child(data: bytes, sheet: str | None) -> tuple:
+    """What workbook_reader.py answers, run in a child process under a memory limit.
+
+    The child starts a bare interpreter (no Django), so a calamine crash or an allocation
+    it cannot get ends the child only; a timer ends a file that takes too long. Rows come
+    in batches, unpickled here while the child reads the next.
+    """
+    command = [sys.executable, "-I", str(READER), str(settings.TAIZHANG_IMPORT_READER_MEMORY)]
     if sheet is not None:
-        if sheet not in book.sheet_names:
-            raise TableError(
-                _("The file has no sheet “%(sheet)s”; its sheets are %(sheets)s.")
-                % {"sheet": sheet, "sheets": "、".join(book.sheet_names)}
-            )
-        names = [sheet]
-    else:
-        names = [
-            meta.name
-            for meta in book.sheets_metadata
-            if meta.visible == SheetVisibleEnum.Visible and meta.typ == SheetTypeEnum.WorkSheet
-        ]
-    return [(name, partial(_sheet_rows, book, name)) for name in names]
+        command.append(sheet)
+    seconds = settings.TAIZHANG_IMPORT_READER_SECONDS
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    stopped = threading.Event()
+    timer = threading.Timer(seconds, lambda: (stopped.set(), child.kill()))
+    timer.start()
+    answer, sheets = None, []
+    try:
+        with child:
+            try:
+                child.stdin.write(data)
+                child.stdin.close()
+            except BrokenPipeError:
+                pass  # the child died reading: its exit status says why
+            messages = _ReaderUnpickler(child.stdout)
+            while answer is None:
+                message = messages.load()
+                if message[0] == "sheet":
+                    sheets.append((message[1], []))
+                elif message[0] == "rows":
+                    sheets[-1][1].extend(message[1])
+                else:
+                    answer = message
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError):
+        answer = None
+    finally:
+        timer.cancel()
+    if answer is None or child.returncode != 0:
+        if stopped.is_set():
+            raise TableError(_("Reading the file took longer than %(seconds)s seconds; it was stopped.")
+                             % {"seconds": seconds})
+        if child.returncode < 0 or child.returncode == OUT_OF_MEMORY:  # an abort, or MemoryError
+            raise TableError(_("The file could not be read within the memory allowed for one import "
+                               "(%(limit)s MB); it was stopped.")
+                             % {"limit": settings.TAIZHANG_IMPORT_READER_MEMORY // 10**6})
+        raise TableError(_unreadable())
+    if answer[0] == "end":
+        return ("ok", sheets)
+    return answer
 
 
-def _sheet_rows(book: CalamineWorkbook, name: str) -> Iterator[Row]:
-    """Rows with real 1-based row numbers and 0-based column positions."""
-    worksheet = book.get_sheet_by_name(name)
-    if worksheet.start is None:  # no cells at all
-        return
-    # iter_rows() pads the empty rows above the data but not the empty columns
-    # to its left: pad those so column indexes match the sheet's.
-    left = [None] * worksheet.start[1]
-    for number, cells in enumerate(worksheet.iter_rows(), start=1):
-        yield number, left + [None if c.__class__ is str and not c.strip() else c for c in cells]
+class _ReaderUnpickler(pickle.Unpickler):
+    """Plain values and calamine's date and time types only: the child read a hostile file."""
+
+    def find_class(self, module, name):
+        if (module, name) in READER_CLASSES:
+            return getattr(datetime, name)
+        raise pickle.UnpicklingError("%s.%s" % (module, name))
 
 
 def _decode(data: bytes) -> str:

@@ -99,7 +99,12 @@ def acceptance(request, pk):
             with transaction.atomic():
                 decided = acceptance_record(target=target, actor=request.user, **form.cleaned_data)
                 photos_attach(target=target, actor=request.user, photos=photos, acceptance=decided)
-        except (RemediationError, TransitionRefused, PhotoError) as exc:
+        except PhotoError as exc:  # a refused file: nothing stored, and a 400 says so
+            messages.error(request, str(exc))
+            response = _page(request, target, acceptance_form=form)
+            response.status_code = 400
+            return response
+        except (RemediationError, TransitionRefused) as exc:
             messages.error(request, str(exc))
         except ValidationError as exc:
             _refused(request, form, exc)

@@ -6,6 +6,8 @@ to see one is the `photo` view, which applies the scoping rule.
 
 import hashlib
 import io
+import math
+import warnings
 from decimal import Decimal
 
 import pillow_heif
@@ -14,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from taizhang.accounts.models import Membership
 from taizhang.core.changelog import Change, changelog_append
@@ -38,18 +40,21 @@ def photo_check(name: str, data: bytes) -> tuple[str, str, tuple[Decimal, Decima
     """(content type, extension, (longitude, latitude) or None) of an acceptable photo."""
     limit = settings.TAIZHANG_PHOTO_MAX_BYTES
     if len(data) > limit:
-        raise PhotoError(_("Photo “%(name)s” is %(size)s; the limit is %(limit)s.") % {
-            "name": name, "size": filesizeformat(len(data)), "limit": filesizeformat(limit)})
+        raise _too_big(name, len(data), limit)
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            image.verify()  # reads the whole file: a truncated photo fails here
-        with Image.open(io.BytesIO(data)) as image:  # verify() leaves the image unusable
-            location = _exif_location(image)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        # A decompression bomb (a PNG declaring 30000 × 30000 pixels) warns below
+        # Image.MAX_IMAGE_PIXELS' double and raises above it: both are refusals here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                kind = image.format
+                image.verify()  # reads the whole file: a truncated photo fails here
+            with Image.open(io.BytesIO(data)) as image:  # verify() leaves the image unusable
+                location = _exif_location(image)
+    except Exception:  # noqa: BLE001 -- whatever a parser raises on a hostile file is a refusal, never a 500
         kind = None
     if kind not in FORMATS:
-        raise PhotoError(_("“%(name)s” is not a JPEG, PNG or HEIC photo.") % {"name": name})
+        raise PhotoError(_("“%(name)s” is not a usable JPEG, PNG or HEIC photo.") % {"name": name})
     content_type, extension = FORMATS[kind]
     return content_type, extension, location
 
@@ -65,7 +70,7 @@ def _exif_location(image) -> tuple[Decimal, Decimal] | None:
     try:
         latitude = _degrees(gps[2]) * (-1 if gps[1] in ("S", b"S") else 1)
         longitude = _degrees(gps[4]) * (-1 if gps[3] in ("W", b"W") else 1)
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ZeroDivisionError):
         return None
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None
@@ -73,7 +78,11 @@ def _exif_location(image) -> tuple[Decimal, Decimal] | None:
 
 
 def _degrees(dms) -> Decimal:
-    d, m, s = (Decimal(str(float(x))) for x in dms)
+    values = [float(x) for x in dms]
+    if not all(map(math.isfinite, values)):
+        # A rational of 0/0 or n/0: no camera writes it; the file was made to break readers.
+        raise ValueError("GPS value not finite")
+    d, m, s = (Decimal(str(v)) for v in values)
     return d + m / 60 + s / 3600
 
 
@@ -100,11 +109,25 @@ def photo_add(*, target, actor, name: str, data: bytes, verification=None, accep
 
 
 def photos_checked(uploads) -> list[tuple[str, bytes]]:
-    """(name, bytes) of uploaded photos, every one checked before the caller writes anything."""
-    photos = [(upload.name, upload.read()) for upload in uploads]
-    for name, data in photos:
-        photo_check(name, data)
+    """(name, bytes) of uploaded photos, every one checked before the caller writes anything.
+
+    The declared size is checked before a byte is read, and no more than the cap and
+    one byte is ever read (a size can lie): a 1 GB upload waits on disk, not in memory.
+    """
+    limit = settings.TAIZHANG_PHOTO_MAX_BYTES
+    photos = []
+    for upload in uploads:
+        if upload.size is None or upload.size > limit:
+            raise _too_big(upload.name, upload.size or limit + 1, limit)
+        data = upload.read(limit + 1)
+        photo_check(upload.name, data)
+        photos.append((upload.name, data))
     return photos
+
+
+def _too_big(name, size, limit) -> PhotoError:
+    return PhotoError(_("Photo “%(name)s” is %(size)s; the limit is %(limit)s.") % {
+        "name": name, "size": filesizeformat(size), "limit": filesizeformat(limit)})
 
 
 def photos_attach(*, target, actor, photos: list[tuple[str, bytes]], **record) -> None:

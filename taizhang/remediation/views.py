@@ -95,7 +95,11 @@ def verify(request, pk):
                 verification = verification_record(target=target, actor=request.user, facts=form.cleaned_data,
                                                    tenants=rows)
                 photos_attach(target=target, actor=request.user, photos=photos, verification=verification)
-        except (RemediationError, PhotoError) as exc:
+        except PhotoError as exc:  # a refused file: nothing stored, and a 400 says so
+            messages.error(request, str(exc))
+            return render(request, "remediation/verify.html", {"target": target, "form": form, "tenants": tenants},
+                          status=400)
+        except RemediationError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Verification recorded; it counts once both parties confirm it."))

@@ -66,7 +66,7 @@ def test_a_bad_photo_on_the_verification_form_saves_nothing(client, targets, per
         "resident_population": "50", "tenants-TOTAL_FORMS": "0", "tenants-INITIAL_FORMS": "0",
         "photos": [SimpleUploadedFile("ok.jpg", _image()), SimpleUploadedFile("bad.jpg", b"not an image")],
     })
-    assert response.status_code == 200 and "bad.jpg" in response.content.decode()
+    assert response.status_code == 400 and "bad.jpg" in response.content.decode()
     assert (Verification.objects.count(), Photo.objects.count()) == (0, 0)
 
 
@@ -105,3 +105,96 @@ def test_acceptance_takes_photos_and_a_bad_one_records_nothing(client, targets, 
     acceptance = Acceptance.objects.get()
     assert [p.acceptance_id for p in Photo.objects.all()] == [acceptance.pk]
     assert Target.objects.get(pk=target.pk).state == "closed"
+
+
+def _png_declaring(width, height):
+    """A small PNG whose header declares width × height pixels (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+            + chunk(b"IEND", b""))
+
+
+def _nan_gps_jpeg():
+    """A JPEG whose GPS latitude degrees are the rational 0/0 (NaN when read)."""
+    import struct
+
+    data = _image(gps={1: "N", 2: (39.0, 54.0, 36.0), 3: "E", 4: (116.0, 12.0, 0.0)})
+    for order in "<>":
+        data = data.replace(struct.pack(order + "LL", 39, 1), struct.pack(order + "LL", 0, 0))
+    return data
+
+
+HOSTILE = [
+    ("bomb.png", _png_declaring(30000, 30000)),
+    ("warned.png", _png_declaring(12000, 12000)),  # over MAX_IMAGE_PIXELS, under its double: a warning
+    ("nan-gps.jpg", _nan_gps_jpeg()),
+    ("cut.heic", _image("HEIF")[:200]),
+    ("junk.heic", b"\x00\x00\x00\x18ftypheic" + bytes(100)),
+]
+
+
+@pytest.mark.parametrize(("name", "data"), HOSTILE, ids=[n for n, _d in HOSTILE])
+def test_hostile_photos_are_refused_at_the_service(targets, personas, name, data):
+    with pytest.raises(PhotoError, match=name):
+        photo_add(target=targets["GC-0001"], actor=personas["alice"], name=name, data=data)
+    assert Photo.objects.count() == 0
+
+
+VERIFY = {"resident_population": "50", "tenants-TOTAL_FORMS": "0", "tenants-INITIAL_FORMS": "0"}
+
+
+@pytest.mark.parametrize(("name", "data"), HOSTILE, ids=[n for n, _d in HOSTILE])
+def test_hostile_photos_on_the_verification_form_give_400_and_store_nothing(client, targets, personas, name, data):
+    client.force_login(personas["alice"])
+    response = client.post("/work/targets/%d/verify/" % targets["GC-0001"].pk,
+                           {**VERIFY, "photos": [SimpleUploadedFile(name, data)]})
+    assert response.status_code == 400 and name in response.content.decode()
+    assert (Verification.objects.count(), Photo.objects.count()) == (0, 0)
+
+
+@pytest.mark.parametrize(("name", "data"), [HOSTILE[0], HOSTILE[2], HOSTILE[4]],
+                         ids=["bomb.png", "nan-gps.jpg", "junk.heic"])
+def test_hostile_photos_on_the_acceptance_form_give_400_and_record_nothing(client, targets, personas, name, data):
+    from taizhang.ledger.models import Target
+    from taizhang.remediation.models import Acceptance
+
+    target = targets["GC-0001"]
+    Target.objects.filter(pk=target.pk).update(state="completion_reported")
+    client.force_login(personas["carol"])
+    response = client.post("/work/targets/%d/acceptance/" % target.pk, {
+        "decision": "passed", "tenants_cleared": "on", "site_cleaned": "on", "land_returned": "on",
+        "structures_demolished": "on", "demolished_area": "300", "photos": [SimpleUploadedFile(name, data)]})
+    assert response.status_code == 400 and name in response.content.decode()
+    assert (Acceptance.objects.count(), Photo.objects.count()) == (0, 0)
+    assert Target.objects.get(pk=target.pk).state == "completion_reported"
+
+
+def test_a_photo_over_the_cap_is_refused_by_its_declared_size_unread(targets, personas, settings):
+    from taizhang.remediation.photos import photos_checked
+
+    class Unreadable(SimpleUploadedFile):
+        def read(self, *args):
+            raise AssertionError("read before the size check")
+
+    settings.TAIZHANG_PHOTO_MAX_BYTES = 1000
+    upload = Unreadable("huge.jpg", b"x")
+    upload.size = 10**9
+    with pytest.raises(PhotoError, match="huge.jpg"):
+        photos_checked([upload])
+
+
+def test_no_more_than_the_cap_is_read_even_if_the_declared_size_lies(settings):
+    from taizhang.remediation.photos import photos_checked
+
+    settings.TAIZHANG_PHOTO_MAX_BYTES = 1000
+    upload = SimpleUploadedFile("liar.jpg", _image(size=(400, 400)))
+    upload.size = 10
+    with pytest.raises(PhotoError, match="liar.jpg"):
+        photos_checked([upload])
+    assert upload.tell() == 1001
