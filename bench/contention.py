@@ -253,21 +253,15 @@ def table(result: dict, database: str, writers: int, seconds: float) -> str:
 
 
 def write_docs(text: str, database: str, command: str) -> None:
-    key = "contention-%s" % database.split()[0].lower()
-    start, end = "<!-- %s:start -->" % key, "<!-- %s:end -->" % key
+    import report
+
     when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    section = ("%s\n## Writers under contention on %s (`bench/contention.py`)\n\nMeasured %s with `%s`, "
-               "load average %.1f. Every writer works on the same %d targets of a 528-target demo ledger; "
-               "\"done\" are the requests answered as done, the others were refused with a message "
-               "(someone else moved the target, a row changed since the file's version).\n\n%s\n%s"
-               % (start, database, when, command, os.getloadavg()[0], HOT_TARGETS, text, end))
-    current = DOCS.read_text(encoding="utf-8")
-    if start in current:
-        head, rest = current.split(start, 1)
-        current = head + section + rest.split(end, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(current, encoding="utf-8")
+    report.replace_section(DOCS, "contention-%s" % database.lower(), (
+        "## Writers under contention on %s (`bench/contention.py`)\n\nMeasured %s with `%s`, load average %.1f. "
+        "Every writer works on the same %d targets of a 528-target demo ledger; \"done\" are the requests "
+        "answered as done, the others were refused with a message (someone else moved the target, a row "
+        "changed since the file's version).\n\n%s") % (database, when, command, os.getloadavg()[0], HOT_TARGETS,
+                                                         text))
 
 
 def main():

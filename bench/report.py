@@ -178,7 +178,13 @@ def _goals(results: dict, info: dict) -> list[str]:
 
 def write_docs(path: Path, section: str, vendor: str) -> None:
     """Replace the section between this database's markers (appended when there is none)."""
-    start, end = "<!-- %s:start -->" % MARKERS[vendor], "<!-- %s:end -->" % MARKERS[vendor]
+    replace_section(path, MARKERS[vendor], section)
+
+
+def replace_section(path: Path, marker: str, section: str) -> None:
+    """Put `section` between the `<!-- marker:start -->` and `<!-- marker:end -->` comments of the
+    file, in place of what was there; appended with its markers when there is none yet."""
+    start, end = "<!-- %s:start -->" % marker, "<!-- %s:end -->" % marker
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
     if start in text and end in text:
         before, rest = text.split(start, 1)

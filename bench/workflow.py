@@ -126,19 +126,13 @@ def main():
 
 def write_docs(text: str, args) -> None:
     """Replace the workflow section of docs/benchmarks.md (between its markers)."""
-    start, end = "<!-- workflow:start -->", "<!-- workflow:end -->"
+    import report
+
     when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     command = "make bench" if args.sizes == "1000,50000" and args.targets == 1000 else (
         "python bench/workflow.py --sizes %s --targets %d" % (args.sizes, args.targets))
-    section = "%s\n## The remediation path\n\nMeasured %s with `%s` (SQLite, a fresh database per size).\n\n%s\n%s" % (
-        start, when, command, text, end)
-    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    if start in current:
-        head, rest = current.split(start, 1)
-        current = head + section + rest.split(end, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(current, encoding="utf-8")
+    report.replace_section(DOCS, "workflow", "## The remediation path\n\nMeasured %s with `%s` (SQLite, a fresh "
+                           "database per size).\n\n%s" % (when, command, text))
 
 
 def table(results: list[dict]) -> str:

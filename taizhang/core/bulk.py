@@ -129,7 +129,9 @@ def _executemany(connection, sql: str, rows: Sequence[Sequence]) -> None:
 
 
 def _copy(connection, sql: str, rows: Sequence[Sequence]) -> None:
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    # COPY goes to the driver's own cursor: wrap its errors as Django wraps a query's, so that
+    # callers meet one family (a deadlock or a duplicate key is then told apart the same way).
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
 

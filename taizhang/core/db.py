@@ -9,7 +9,7 @@ import functools
 import random
 import time
 
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, OperationalError, connections, transaction
 
 ATTEMPTS = 4
 # PostgreSQL's SQLSTATEs for "deadlock detected" and "could not serialize access".
@@ -27,31 +27,40 @@ def is_transient(exc: BaseException) -> bool:
     return "database is locked" in str(exc)
 
 
-def atomic(func):
-    """`transaction.atomic`, retried on a transient failure when it is the outermost transaction.
+def atomic(func=None, *, retry_when=is_transient):
+    """`transaction.atomic`, run again on a failure `retry_when` accepts (by default a transient
+    one) when it is the outermost transaction.
 
     Inside someone else's transaction it cannot be retried alone (the outer one is already
     lost): the error goes up to whoever opened it. Services that are retried must read what
     they change inside the transaction, not trust objects the caller loaded before it.
     """
+    if func is None:
+        return functools.partial(atomic, retry_when=retry_when)
     wrapped = transaction.atomic(func)
 
     @functools.wraps(func)
     def run(*args, **kwargs):
         if connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return wrapped(*args, **kwargs)
-        return retried(functools.partial(wrapped, *args, **kwargs))
+        return retried(functools.partial(wrapped, *args, **kwargs), retry_when=retry_when)
 
     return run
 
 
-def retried(call, attempts: int = ATTEMPTS):
-    """call() until it does not fail transiently, at most `attempts` times, with a short random wait."""
+def is_unique_violation(exc: BaseException) -> bool:
+    """A row someone else inserted between our check that it was absent and our insert."""
+    return isinstance(exc, IntegrityError) and getattr(exc.__cause__, "sqlstate", None) == "23505"
+
+
+def retried(call, attempts: int = ATTEMPTS, retry_when=is_transient):
+    """call() until it does not fail in a way `retry_when` accepts, at most `attempts` times,
+    with a short random wait."""
     for attempt in range(1, attempts + 1):
         try:
             return call()
-        except OperationalError as exc:
-            if attempt == attempts or not is_transient(exc):
+        except DatabaseError as exc:
+            if attempt == attempts or not retry_when(exc):
                 raise
             # Random, so that the transactions that collided do not collide again in step.
             time.sleep(random.uniform(0.01, 0.05) * attempt)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Max, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -21,6 +20,7 @@ from taizhang.accounts.scoping import editable_q, editable_street_ids
 from taizhang.campaigns.models import Campaign, OrgUnit
 from taizhang.core.bulk import collector_paused, raw_rows
 from taizhang.core.changelog import Change
+from taizhang.core.db import atomic, is_transient, is_unique_violation
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import normalize_header
 
@@ -114,11 +114,13 @@ def _existing_targets(campaign, user, codes, labels: Labels, *, lock: bool) -> t
     units = labels.units_by_id
     may_edit = ExpressionWrapper(Q(editable_q(user)), output_field=BooleanField())
     existing, editable = {}, set()
-    codes = list(codes)
+    # Sorted, and locked in that order: two imports naming the same targets lock them in the
+    # same order, and neither waits for a row the other holds while holding one it wants.
+    codes = sorted(set(codes))
     for start in range(0, len(codes), LOOKUP_CHUNK):
         qs = Target.objects.filter(campaign=campaign, code__in=codes[start:start + LOOKUP_CHUNK])
         if lock:
-            qs = qs.select_for_update()
+            qs = qs.select_for_update(of=("self",), no_key=True).order_by("code")
         # As the driver gives them (the ORM's conversions were most of the time): decimals
         # may be floats, which snapshots quantize alike, and JSON is text.
         for row in raw_rows(qs.annotate(may_edit=may_edit).values_list("may_edit", *fields)):
@@ -322,8 +324,14 @@ def _headers() -> dict[str, str]:
 _HEADERS: dict[str, dict[str, str]] = {}
 
 
+def _transient_or_added_meanwhile(exc) -> bool:
+    # A code the file adds that someone else added after our check (PostgreSQL; SQLite's
+    # writers take turns): run again, the import finds it and reports the conflict.
+    return is_transient(exc) or is_unique_violation(exc)
+
+
 @collector_paused()
-@transaction.atomic
+@atomic(retry_when=_transient_or_added_meanwhile)
 def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
                   reason: str = "", progress=None, seen_versions: dict[str, int] | None = None) -> ImportReport:
     """Apply a file: every row or none. Raises ImportRejected with the report on any problem.
@@ -368,7 +376,7 @@ def upload_keep(*, campaign: Campaign, user, filename: str, data: bytes, report:
                                        seen_versions=report.seen_versions)
 
 
-@transaction.atomic
+@atomic(retry_when=_transient_or_added_meanwhile)
 def upload_apply(*, upload_id, user, reason: str = "") -> ImportReport:
     """Apply a kept file once. Raises ImportUpload.DoesNotExist when it is not the user's or
     was applied already, ImportRejected (and stays to be fixed and tried again) on problems.

@@ -7,6 +7,7 @@ from taizhang.accounts.models import Membership
 from taizhang.accounts.scoping import visible_q
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.core.db import atomic
+from taizhang.core.errors import ServiceError
 from taizhang.ledger.workflow import may_act
 
 from .models import Outcome
@@ -16,7 +17,7 @@ RECORDERS = {R.STREET, R.UNIT, R.OFFICE}
 AMOUNTS = ("tenants_cleared", "people_moved", "people_employed", "funds_paid", "demolished_area", "land_recovered")
 
 
-class OutcomeError(ValueError):
+class OutcomeError(ServiceError):
     """A refused record of people and money."""
 
 

@@ -13,13 +13,14 @@ from decimal import Decimal
 import pillow_heif
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image
 
 from taizhang.accounts.models import Membership
 from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.db import atomic
+from taizhang.core.errors import ServiceError
 from taizhang.ledger.workflow import may_act
 
 from .models import Photo
@@ -32,7 +33,7 @@ FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "HEIF": (
 GPS_IFD = 0x8825
 
 
-class PhotoError(ValueError):
+class PhotoError(ServiceError):
     """A photo refused; the message names the file."""
 
 
@@ -86,7 +87,7 @@ def _degrees(dms) -> Decimal:
     return d + m / 60 + s / 3600
 
 
-@transaction.atomic
+@atomic
 def photo_add(*, target, actor, name: str, data: bytes, verification=None, acceptance=None) -> Photo:
     """Store one photo of a target (optionally of its verification or acceptance)."""
     if not may_act(actor, target, PHOTOGRAPHERS):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from taizhang.accounts.models import Membership
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.core.db import atomic
+from taizhang.core.errors import ServiceError
 from taizhang.ledger.models import Target, TransitionEvent
 from taizhang.ledger.services import target_lock, target_update
 from taizhang.ledger.workflow import may_act, target_transition
@@ -21,7 +22,7 @@ STREET_SIDE = {R.STREET, R.OFFICE}
 HOLDER_SIDE = {R.UNIT}
 
 
-class RemediationError(ValueError):
+class RemediationError(ServiceError):
     """A remediation write that is refused; the message says why."""
 
 

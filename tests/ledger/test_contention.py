@@ -109,3 +109,18 @@ def test_a_refusal_the_view_did_not_expect_is_a_message_not_a_server_error(clien
                            HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 409
     assert "Someone else changed this target meanwhile" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_adding_the_same_code_at_once_one_adds_it_the_other_is_told(targets, personas, campaign):
+    from taizhang.ledger.importing import import_prepare
+    from tests.conftest import gc_row, make_xlsx
+
+    files = [make_xlsx([gc_row("GC-0999", 名称=name)]) for name in ("甲大院", "乙大院")]
+    seen = [import_prepare(campaign=campaign, user=personas["carol"], data=data, filename="x.xlsx").seen_versions
+            for data in files]
+    assert seen[0] == {"GC-0999": None}  # the dry run saw the code absent
+    answers = race("tests.ledger.test_concurrency:_import", [("carol", data, s) for data, s in zip(files, seen)])
+    assert answers == ["applied", "conflict"]
+    assert Target.objects.filter(code="GC-0999").count() == 1
+    assert [m for m in changelog_replay()] == []
