@@ -218,7 +218,7 @@ TAIZHANG_IMPORT_MAX_PARTS = int(os.environ.get("TAIZHANG_IMPORT_MAX_PARTS", 1_00
 # can end the web process; the default, 0, reads in process behind the checks, which bound
 # what calamine allocates: the child cost more than the 10 % an import may lose
 # (docs/benchmarks.md, "Upload guards").
-TAIZHANG_IMPORT_READER_CHILD = os.environ.get("TAIZHANG_IMPORT_READER_CHILD", "0") == "1"
+TAIZHANG_IMPORT_READER_CHILD = _flag("TAIZHANG_IMPORT_READER_CHILD", False)
 # The child process that runs calamine: its address-space limit (bytes) and time limit.
 TAIZHANG_IMPORT_READER_MEMORY = int(os.environ.get("TAIZHANG_IMPORT_READER_MEMORY", 2 * 10**9))
 TAIZHANG_IMPORT_READER_SECONDS = int(os.environ.get("TAIZHANG_IMPORT_READER_SECONDS", 120))
