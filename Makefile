@@ -58,6 +58,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 # Rebuild the translation catalog after changing strings (then translate the new ones).
 messages: install
