@@ -120,7 +120,8 @@ def test_two_imports_adding_the_same_code_at_once_one_adds_it_the_other_is_told(
     seen = [import_prepare(campaign=campaign, user=personas["carol"], data=data, filename="x.xlsx").seen_versions
             for data in files]
     assert seen[0] == {"GC-0999": None}  # the dry run saw the code absent
-    answers = race("tests.ledger.test_concurrency:_import", [("carol", data, s) for data, s in zip(files, seen, strict=True)])
+    answers = race("tests.ledger.test_concurrency:_import",
+                   [("carol", data, versions) for data, versions in zip(files, seen, strict=True)])
     assert answers == ["applied", "conflict"]
     assert Target.objects.filter(code="GC-0999").count() == 1
     assert [m for m in changelog_replay()] == []
