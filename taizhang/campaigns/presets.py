@@ -8,6 +8,7 @@ does not know is refused with its line and the closest known key (`preset_keys`)
 import datetime
 import hashlib
 import tomllib
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -268,12 +269,24 @@ def _check_unique(items: list[dict], key: str) -> None:
         seen.add(item[key])
 
 
+# Work the rooms above this one do on a campaign once its preset is loaded (the ledger
+# re-evaluates its targets' priorities), in the same transaction: a PresetError from one
+# undoes the load. They register here (preset_after_load); this app does not know them.
+_AFTER_LOAD: list[Callable[[Campaign], str | None]] = []
+
+
+def preset_after_load(hook: Callable[[Campaign], str | None]) -> None:
+    """Run hook(campaign) after every preset load; what it returns is a note for the loader."""
+    if hook not in _AFTER_LOAD:
+        _AFTER_LOAD.append(hook)
+
+
 @transaction.atomic
-def preset_load(*, text: str, actor=None, source: str = "") -> tuple[Campaign, bool]:
+def preset_load(*, text: str, actor=None, source: str = "", notes: list[str] | None = None) -> tuple[Campaign, bool]:
     """Load or update a campaign from preset text; returns (campaign, created).
 
-    The targets' priorities are not re-evaluated here (this app sits below the ledger):
-    the `load_preset` command runs the ledger's `reevaluate_priorities` after it.
+    Then runs the hooks the rooms above registered (preset_after_load), whose notes go to
+    `notes`.
     """
     plan = parse_preset(text)
     sha = hashlib.sha256(text.encode()).hexdigest()
@@ -308,4 +321,8 @@ def preset_load(*, text: str, actor=None, source: str = "") -> tuple[Campaign, b
                         {"preset_sha256": sha, "source": source, "units": len(plan["units"])})],
         actor=actor, reason=_("preset loaded"),
     )
+    for hook in _AFTER_LOAD:
+        note = hook(campaign)
+        if note and notes is not None:
+            notes.append(note)
     return campaign, created

@@ -263,3 +263,11 @@ def demo_users(campaign: Campaign) -> list[tuple[str, str, str]]:
         Membership.objects.get_or_create(user=user, unit=placed[role], role=role)
         rows.append((username, str(Membership.Role(role).label), placed[role].name))
     return rows
+
+
+def demo_accounts_print(campaign: Campaign, out) -> None:
+    """Make the demo accounts (those missing) and write them, with their password, to `out`."""
+    rows = demo_users(campaign)
+    out.write("demo accounts (password %s), %d roles:" % (DEMO_PASSWORD, len(DEMO_USERS)))
+    for username, role, unit in rows:
+        out.write("  %-11s %s · %s" % (username, role, unit))

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from taizhang.campaigns.models import Campaign, OrgUnit
+from taizhang.campaigns.presets import PresetError
 
 from .models import Target
 
@@ -80,6 +81,16 @@ def rule_problems(rules: list[dict]) -> list[str]:
             % {"key": "priority_rules[%d].values[%d]" % (r, v), "code": value}
             for r, rule in enumerate(rules) if rule["match"] == "flag"
             for v, value in enumerate(rule["values"]) if value not in Target.Flag.values]
+
+
+def priorities_after_preset_load(campaign: Campaign) -> str:
+    """Re-evaluate a campaign's targets after its preset loaded (campaigns.presets runs this
+    hook in the load's transaction); a rule on an unknown flag refuses, undoing the load."""
+    problems = rule_problems(campaign_rules(campaign))
+    if problems:
+        raise PresetError("; ".join(problems))
+    changed = priorities_evaluate(campaign=campaign)
+    return "%s: priorities changed for %d targets" % (campaign.slug, changed)
 
 
 def priority_text(reasons: list[str]) -> str:

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from taizhang.campaigns.presets import preset_load
 from taizhang.core.models import ChangeLogEntry
-from taizhang.remediation.management.commands.demo_policies import DEMO_POLICIES
+from taizhang.remediation.demo import DEMO_POLICIES
 from taizhang.remediation.models import Policy
 from taizhang.remediation.plans import policies_search, policy_citations, policy_create, policy_update
 from taizhang.remediation.services import RemediationError

@@ -1,9 +1,6 @@
 from pathlib import Path
 
-from django.apps import apps
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from taizhang.campaigns.presets import PresetError, preset_load
 from taizhang.core.context import request_context
@@ -22,14 +19,14 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError("%s: %s" % (file, exc)) from exc
         try:
-            with transaction.atomic(), request_context():
-                campaign, created = preset_load(text=text, source=file.name)
-                # Changed priority rules apply to the targets already in the ledger. The ledger
-                # sits above this app, so it is reached by command name, never imported; a
-                # refused rule (an unknown flag) undoes the load.
-                if apps.is_installed("taizhang.ledger"):
-                    call_command("reevaluate_priorities", campaign=campaign.slug, stdout=self.stdout)
+            notes = []
+            with request_context():
+                # The rooms above do their part in the same transaction (the ledger re-evaluates
+                # its targets' priorities); a refused rule (an unknown flag) undoes the load.
+                campaign, created = preset_load(text=text, source=file.name, notes=notes)
         except PresetError as exc:
             raise CommandError("%s: %s" % (file, exc)) from exc
+        for note in notes:
+            self.stdout.write(self.style.SUCCESS(note))
         verb = "created" if created else "updated"
         self.stdout.write(self.style.SUCCESS("%s %s (%s)" % (verb, campaign.name, campaign.slug)))

@@ -1,9 +1,8 @@
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from taizhang.campaigns.models import Campaign
 from taizhang.core.context import request_context
-from taizhang.ledger.demo import demo_database_check, demo_load
+from taizhang.ledger.demo import demo_accounts_print, demo_database_check, demo_load
 
 
 class Command(BaseCommand):
@@ -28,4 +27,4 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS("%s: %d demo targets" % (chosen.name, count)))
-        call_command("demo_accounts", campaign=chosen.slug, stdout=self.stdout)
+        demo_accounts_print(chosen, self.stdout)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from taizhang.campaigns.models import Campaign
-from taizhang.ledger.demo import DEMO_PASSWORD, DEMO_USERS, demo_database_check, demo_users
+from taizhang.ledger.demo import demo_accounts_print, demo_database_check
 
 
 class Command(BaseCommand):
@@ -16,6 +16,4 @@ class Command(BaseCommand):
         campaign = found.first()
         if campaign is None:
             return
-        self.stdout.write("demo accounts (password %s), %d roles:" % (DEMO_PASSWORD, len(DEMO_USERS)))
-        for username, role, unit in demo_users(campaign):
-            self.stdout.write("  %-11s %s · %s" % (username, role, unit))
+        demo_accounts_print(campaign, self.stdout)

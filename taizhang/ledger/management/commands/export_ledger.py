@@ -4,11 +4,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
+from taizhang.ledger.cli import add_campaign_argument, get_campaign, get_ledger_unit, get_user
 from taizhang.ledger.exporting import as_of_day, export_ledger
 from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import in_ledger
-
-from ._ledger_args import add_campaign_argument, get_campaign, get_ledger_unit, get_user
 
 
 class Command(BaseCommand):

@@ -6,9 +6,8 @@ from django.utils import translation
 from tqdm import tqdm
 
 from taizhang.core.context import request_context
+from taizhang.ledger.cli import add_campaign_argument, get_campaign, get_user
 from taizhang.ledger.importing import ImportRejected, import_prepare, target_import
-
-from ._ledger_args import add_campaign_argument, get_campaign, get_user
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from tqdm import tqdm
 
-from taizhang.ledger.management.commands._ledger_args import add_campaign_argument, get_campaign, get_user
+from taizhang.ledger.cli import add_campaign_argument, get_campaign, get_user
 from taizhang.remediation.acceptance import inspections_overdue
 
 

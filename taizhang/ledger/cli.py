@@ -1,4 +1,4 @@
-"""Arguments shared by the ledger's commands: which campaign, which ledger, as whom."""
+"""What the ledger's commands, and the commands of the rooms above, share: which campaign, which ledger, as whom."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
