@@ -133,7 +133,7 @@ def _database(url):
     config = dj_database_url.parse(url, conn_max_age=60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # IMMEDIATE + WAL: concurrent writers queue instead of failing with
-        # "database is locked" (measured in docs/platform-notes).
+        # "database is locked" (tried on these machines: four writers, 200 increments each).
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

@@ -53,7 +53,6 @@ COLUMNS = (
     Column("state", _("State"), ("状态", "整治状态"), "readonly", width=10),
     Column("version", _("Version"), ("版本", "版本号"), "int", width=6),
 )
-EDITABLE = tuple(c for c in COLUMNS if c.kind != "readonly" and c.field not in ("code", "version"))
 BY_FIELD = {c.field: c for c in COLUMNS}
 
 TRUE_WORDS = {"是", "√", "✓", "y", "yes", "true", "1", "试点"}

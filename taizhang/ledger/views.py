@@ -62,7 +62,7 @@ def home(request):
 def ledger_list(request, kind=None, code=None):
     campaign, unit, form, targets = _ledger(request, kind, code)
     # Page over ids, then load the page's rows: a deep page then walks a narrow index
-    # instead of whole rows (office p95 at 50,000 targets: 104 ms -> 98 ms, p50 ~30 ms).
+    # instead of whole rows (docs/benchmarks.md, the ledger page).
     page = Paginator(targets.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = Target.objects.select_related("target_type", "street", "system", "responsible_unit").in_bulk(
         list(page.object_list))

@@ -33,7 +33,6 @@ R = Membership.Role
 S = Target.State
 ACCEPTORS = {R.OFFICE}
 INSPECTORS = {R.STREET, R.OFFICE}
-CHECKLIST = ("tenants_cleared", "structures_demolished", "demolished_area", "site_cleaned", "land_returned")
 
 
 def _acceptance_data(acceptance: Acceptance) -> dict:
