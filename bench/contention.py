@@ -291,7 +291,9 @@ def main():
     if not all(kind["done"] for kind in result["by_kind"].values()):
         sys.exit("a kind of request was never done: the bench did not measure what it says (docs left alone)")
     if not args.no_docs:
-        write_docs(text, database, shown_command(sys.argv[1:]).replace("make bench", "python bench/contention.py"))
+        command = shown_command(sys.argv[1:])  # the make command, any password left out
+        write_docs(text, database, command if command == "make bench" else "python bench/contention.py " +
+                   command.partition('BENCH_ARGS="')[2].rstrip('"'))
     if result["errors"] or result["lost"] or result["mismatches"] or not result["chain"]:
         sys.exit(1)
 
