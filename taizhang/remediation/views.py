@@ -64,8 +64,7 @@ def step(request, pk):
                     hold_reason=data["hold_reason"], hold_review_on=data["hold_review_on"])
     except TransitionRefused as exc:
         messages.error(request, str(exc))
-    else:
-        target.refresh_from_db()
+    else:  # the step brought `target` up to date
         messages.success(request, _("Done: the target is now “%(state)s”.") % {"state": target.get_state_display()})
     return redirect("remediation:work", pk=target.pk)
 
