@@ -3,6 +3,7 @@
 import dataclasses
 
 import pytest
+from django.db import connection
 
 from taizhang.accounts.permissions import Action
 from taizhang.core.transitions import Step
@@ -13,6 +14,8 @@ S = Target.State
 # Office: the HQ office sees the whole campaign; street: alice in 古城, where GC-0001 is.
 WORK_PAGE = {"carol": 8, "alice": 8}
 STEP_POST = {"carol": 17, "alice": 17}
+# PostgreSQL appends the change-log entry with COPY, which Django does not count as a query.
+UNCOUNTED_ON_POSTGRESQL = 1
 
 
 @pytest.fixture
@@ -47,7 +50,8 @@ def test_a_step_post_query_count_is_pinned(client, targets, personas, persona, d
     target = targets["GC-0001"]
     client.force_login(personas[persona])
     client.get("/work/targets/%d/" % target.pk)  # warm the session
-    with django_assert_num_queries(STEP_POST[persona]):
+    expected = STEP_POST[persona] - (UNCOUNTED_ON_POSTGRESQL if connection.vendor == "postgresql" else 0)
+    with django_assert_num_queries(expected):
         response = client.post("/work/targets/%d/step/" % target.pk, {"to": "extra-3", "comment": "ok"})
     assert response.status_code == 302
     target.refresh_from_db()
