@@ -179,8 +179,8 @@ def check(records: list[tuple], hot: list[int]) -> dict:
     """Lost updates, the log replayed against the ledger, the chain, and the floor."""
     from taizhang.core.changelog import Break, changelog_replay, changelog_verify
     from taizhang.core.models import ChangeLogEntry
-    from taizhang.ledger.models import Target, TransitionEvent
-    from taizhang.remediation.models import Petition
+    from taizhang.ledger.models import Target
+    from taizhang.remediation.models import Petition, TransitionEvent
 
     marks = {
         "step": set(TransitionEvent.objects.values_list("comment", flat=True)),

@@ -1,35 +1,44 @@
-"""The one scoping rule: what a user may see and change.
+"""The one access rule: which targets a user may see or change, and what a user may do on one.
 
-Every page, export, count and API asks `visible_q` / `editable_q` for a filter over
-the target's fields; the field names are parameters so that records hanging off a
-target (``target__street``) use the same rule.
+One rule says where a membership reaches (`_reach`): a campaign-wide role reaches the
+campaign's targets, a street role its street's, a rights-unit role its system's or its
+unit's. Two questions are asked of it:
 
-`user=None` is the system itself (management commands run without --user): it sees
-and may change everything. Views always pass `request.user`, never None.
+- over many targets, a filter: `visible_q` / `editable_q` (field names as parameters, so
+  that records hanging off a target, ``target__street``, use the same rule);
+- on one target, in memory: `held_on` (the roles and duties the user holds there) and
+  `may(user, target, action)`, against the table of role sets in `permissions.py`. The
+  memberships are read once per user object (a request), so a page that asks about ten
+  steps runs no query for them.
+
+`user=None` is the system itself (management commands run without --user, automatic
+steps): it sees and may do everything. Views always pass `request.user`, never None.
 """
+
+from typing import NamedTuple
 
 from django.db.models import Q
 
-from taizhang.campaigns.models import Campaign, OrgUnit
+from taizhang.campaigns.models import Campaign, GroupDuty, OrgUnit
 
 from .models import Membership
+from .permissions import ALLOWED, Action
 
 Role = Membership.Role
 
 # Roles that see the whole campaign.
 CAMPAIGN_WIDE = {Role.LEADER, Role.OFFICE, Role.GROUP, Role.DISCIPLINE}
-# Roles that may change the ledger, within what they see.
-EDITORS = {Role.OFFICE, Role.STREET}
 
 NOTHING = Q(pk__in=[])
 
 
 def _memberships(user):
-    if not user.is_authenticated or not user.is_active:
+    if user is None or not user.is_authenticated or not user.is_active:
         return []
     cached = getattr(user, "_taizhang_memberships", None)
     if cached is None:
-        cached = list(Membership.objects.filter(user=user).select_related("unit"))
+        # The campaign too: a working group's duties are the campaign's rules.
+        cached = list(Membership.objects.filter(user=user).select_related("unit__campaign"))
         user._taizhang_memberships = cached
     return cached
 
@@ -40,32 +49,80 @@ def memberships(user) -> list[Membership]:
 
 
 def is_hq_office(user) -> bool:
-    """Whether `user` keeps the campaign's books: the HQ office, or a superuser. They unlock
-    accounts and print the change log's digest."""
+    """Whether `user` keeps the campaign's books (Action.KEEP_BOOKS in some campaign), or is a
+    superuser. They unlock accounts and print the change log's digest."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return user.is_superuser or any(m.role == Role.OFFICE for m in memberships(user))
+    return user.is_superuser or any(m.role in ALLOWED[Action.KEEP_BOOKS].roles for m in memberships(user))
+
+
+def _reach(m: Membership) -> tuple[str, int] | None:
+    """The target field a membership's role reaches through, and the value it must hold."""
+    unit = m.unit
+    if m.role in CAMPAIGN_WIDE:
+        return "campaign_id", unit.campaign_id
+    if m.role in (Role.STREET, Role.LIAISON) and unit.kind == OrgUnit.Kind.STREET:
+        return "street_id", unit.pk
+    if m.role == Role.UNIT and unit.kind == OrgUnit.Kind.SYSTEM:
+        return "system_id", unit.pk
+    if m.role == Role.UNIT and unit.kind == OrgUnit.Kind.RIGHTS_UNIT:
+        return "responsible_unit_id", unit.pk
+    return None
 
 
 def _membership_q(m: Membership, prefix: str) -> Q:
-    unit = m.unit
-    if m.role in CAMPAIGN_WIDE:
-        return Q(**{prefix + "campaign_id": unit.campaign_id})
-    if m.role in (Role.STREET, Role.LIAISON) and unit.kind == OrgUnit.Kind.STREET:
-        return Q(**{prefix + "street_id": unit.pk})
-    if m.role == Role.UNIT and unit.kind == OrgUnit.Kind.SYSTEM:
-        return Q(**{prefix + "system_id": unit.pk})
-    if m.role == Role.UNIT and unit.kind == OrgUnit.Kind.RIGHTS_UNIT:
-        return Q(**{prefix + "responsible_unit_id": unit.pk})
-    return NOTHING
+    reach = _reach(m)
+    return Q(**{prefix + reach[0]: reach[1]}) if reach else NOTHING
 
 
-def _is_system_or_superuser(user) -> bool:
+def is_system_or_superuser(user) -> bool:
     return user is None or (user.is_active and user.is_superuser)
 
 
+class Held(NamedTuple):
+    """The roles and the working-group duties a user holds on one target."""
+
+    roles: frozenset
+    duties: frozenset
+
+
+def held_on(user, target) -> Held:
+    """What the user holds on `target`, from the memberships already loaded (no query).
+
+    The same reach as `visible_q`, read off the target object as the caller holds it (a
+    service passes the row it locked). A working-group member holds its group's duties
+    (campaigns.GroupDuty) campaign-wide, as the preset charges the group by its code.
+    """
+    roles, duties = set(), set()
+    for m in _memberships(user):
+        reach = _reach(m)
+        if reach is None or getattr(target, reach[0]) != reach[1]:
+            continue
+        roles.add(m.role)
+        if m.role == Role.GROUP and m.unit.kind == OrgUnit.Kind.GROUP:
+            duties.update(d for d in GroupDuty.values if m.unit.code in m.unit.campaign.duty_groups(d))
+    return Held(frozenset(roles), frozenset(duties))
+
+
+def may(user, target, action: Action) -> bool:
+    """Whether the user may do `action` on this target (permissions.ALLOWED says who may)."""
+    if is_system_or_superuser(user):
+        return True
+    allowed = ALLOWED[action]
+    held = held_on(user, target)
+    return bool(held.roles & allowed.roles or held.duties & allowed.duties)
+
+
+def may_in_campaign(user, campaign, action: Action) -> bool:
+    """Whether the user holds one of the action's roles anywhere in the campaign."""
+    if is_system_or_superuser(user):
+        return True
+    roles = ALLOWED[action].roles
+    return any(m.role in roles and m.unit.campaign_id == campaign.pk for m in _memberships(user))
+
+
 def _scope(user, prefix: str, roles=None) -> Q:
-    if _is_system_or_superuser(user):
+    if is_system_or_superuser(user):
         return Q()
     q = NOTHING
     for m in _memberships(user):
@@ -80,12 +137,13 @@ def visible_q(user, prefix: str = "") -> Q:
 
 
 def editable_q(user, prefix: str = "") -> Q:
-    """Filter over targets a user may change."""
-    return _scope(user, prefix, roles=EDITORS)
+    """Filter over targets a user may change (Action.TARGET_EDIT)."""
+    return _scope(user, prefix, roles=ALLOWED[Action.TARGET_EDIT].roles)
 
 
 def can_edit(user) -> bool:
-    return _is_system_or_superuser(user) or any(m.role in EDITORS for m in _memberships(user))
+    return is_system_or_superuser(user) or any(m.role in ALLOWED[Action.TARGET_EDIT].roles
+                                                for m in _memberships(user))
 
 
 def campaign_ids(user) -> set[int]:
@@ -111,15 +169,18 @@ def units_visible_q(user) -> Q:
 
 def editable_street_ids(user, campaign) -> set[int] | None:
     """Streets where the user may add or move targets; None means every street."""
-    if _is_system_or_superuser(user):
+    if is_system_or_superuser(user):
         return None
     streets = set()
     for m in _memberships(user):
         if m.unit.campaign_id != campaign.pk:
             continue
-        if m.role == Role.OFFICE:
+        reach = _reach(m)
+        if m.role not in ALLOWED[Action.TARGET_EDIT].roles or reach is None:
+            continue
+        if reach[0] == "campaign_id":
             return None
-        if m.role == Role.STREET and m.unit.kind == OrgUnit.Kind.STREET:
+        if reach[0] == "street_id":
             streets.add(m.unit_id)
     return streets
 
@@ -135,8 +196,3 @@ def sees_whole_campaign(user, campaign) -> bool:
     if user.is_active and user.is_superuser:
         return True
     return any(m.role in CAMPAIGN_WIDE and m.unit.campaign_id == campaign.pk for m in _memberships(user))
-
-
-def acting_q(user, roles, prefix: str = "") -> Q:
-    """Filter over targets on which the user holds one of `roles` (for workflow steps)."""
-    return _scope(user, prefix, roles=set(roles))

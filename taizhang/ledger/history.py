@@ -8,7 +8,7 @@ from .exporting import VALUE_PATHS
 from .models import Target
 from .services import OBJECT_TYPE
 
-# Written by workflow steps beside the columns (ledger.workflow._hold).
+# Written by workflow steps beside the columns (remediation.workflow.hold_snapshot).
 HOLD_FIELDS = ("held_from", "hold_reason", "hold_review_on")
 
 

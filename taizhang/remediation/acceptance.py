@@ -18,21 +18,18 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from taizhang.accounts.models import Membership
-from taizhang.accounts.scoping import visible_q
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import may, visible_q
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.core.db import atomic
-from taizhang.ledger.models import Target, TransitionEvent
+from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock
-from taizhang.ledger.workflow import may_act
 
-from .models import Acceptance, Inspection
-from .services import RemediationError, target_step
+from .models import Acceptance, Inspection, TransitionEvent
+from .services import RemediationError
+from .workflow import target_step
 
-R = Membership.Role
 S = Target.State
-ACCEPTORS = {R.OFFICE}
-INSPECTORS = {R.STREET, R.OFFICE}
 
 
 def _acceptance_data(acceptance: Acceptance) -> dict:
@@ -63,7 +60,7 @@ def acceptance_record(*, target: Target, actor, decision: str, reasons: str = ""
     Passed: the target is closed (销账) and its re-inspections are scheduled. Failed: it goes
     back to remediation with the reasons as the step's comment.
     """
-    if not may_act(actor, target, ACCEPTORS):
+    if not may(actor, target, Action.ACCEPTANCE_RECORD):
         raise RemediationError(_("Only the HQ office accepts the work on a target."))
     target_lock(target.pk)  # first: one lock order everywhere (ledger.services.target_lock)
     target.refresh_from_db()
@@ -127,7 +124,7 @@ def inspection_record(*, target: Target, actor, passed: bool, findings: str = ""
 
     It fills the earliest visit still pending; a visit off the schedule gets its own row.
     """
-    if not may_act(actor, target, INSPECTORS):
+    if not may(actor, target, Action.INSPECTION_RECORD):
         raise RemediationError(_("Only the street sub-command or the HQ office records a re-inspection."))
     target_lock(target.pk)  # first: one lock order everywhere (ledger.services.target_lock)
     target.refresh_from_db()

@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import may
+from taizhang.core.transitions import TransitionRefused
 from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import current_campaign, ledger_targets
-from taizhang.ledger.workflow import TransitionRefused, may_act
 
 from .acceptance import (
-    ACCEPTORS,
-    INSPECTORS,
     acceptance_record,
     inspection_record,
     inspections_overdue,
@@ -74,8 +74,8 @@ def _refused(request, form, exc: ValidationError) -> None:
 
 
 def _page(request, target, *, acceptance_form=None, inspection_form=None):
-    may_accept = target.state == S.COMPLETION_REPORTED and may_act(request.user, target, ACCEPTORS)
-    may_inspect = target.state == S.CLOSED and may_act(request.user, target, INSPECTORS)
+    may_accept = target.state == S.COMPLETION_REPORTED and may(request.user, target, Action.ACCEPTANCE_RECORD)
+    may_inspect = target.state == S.CLOSED and may(request.user, target, Action.INSPECTION_RECORD)
     context = {
         "target": target, "acceptances": target_acceptances(target), "inspections": target_inspections(target),
         "acceptance_form": (acceptance_form or AcceptanceForm()) if may_accept else None,

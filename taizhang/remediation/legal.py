@@ -12,47 +12,30 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from taizhang.accounts.models import Membership
-from taizhang.accounts.scoping import visible_q
-from taizhang.campaigns.models import GroupDuty, OrgUnit
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import may, visible_q
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
-from taizhang.ledger.workflow import may_act
 
 from .models import Lease, LegalStep
 from .services import RemediationError
 
-R = Membership.Role
-LEASE_ACTORS = frozenset({R.STREET, R.UNIT, R.OFFICE})
 # The judicial stages in the order they must be taken.
 STAGES = tuple(LegalStep.Stage.values)
 
 
 # --- who may act -----------------------------------------------------------------------
 
-def in_duty_group(user, target: Target, duty: str) -> bool:
-    """Whether the user sits in a working group of the target's campaign that the preset
-    charges with `duty` (a GroupDuty)."""
-    if user is None or (user.is_active and user.is_superuser):
-        return True
-    if not (user.is_authenticated and user.is_active):
-        return False
-    codes = target.campaign.duty_groups(duty)
-    return bool(codes) and Membership.objects.filter(
-        user=user, role=R.GROUP, unit__kind=OrgUnit.Kind.GROUP, unit__campaign_id=target.campaign_id,
-        unit__code__in=codes).exists()
-
-
 def may_record_lease(user, target: Target) -> bool:
     """Street staff, the rights unit and the HQ office keep the leases, notices and answers."""
-    return may_act(user, target, LEASE_ACTORS)
+    return may(user, target, Action.LEASE_RECORD)
 
 
 def may_record_judicial(user, target: Target) -> bool:
     """The judicial steps also by the working group with the legal duty (政策法规组), which acts
     across the campaign."""
-    return may_record_lease(user, target) or in_duty_group(user, target, GroupDuty.LEGAL)
+    return may(user, target, Action.JUDICIAL_RECORD)
 
 
 # --- validation helpers (shared with petitions) ----------------------------------------

@@ -3,17 +3,14 @@
 from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
-from taizhang.accounts.models import Membership
-from taizhang.accounts.scoping import visible_q
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import may, visible_q
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ServiceError
-from taizhang.ledger.workflow import may_act
 
 from .models import Outcome
 
-R = Membership.Role
-RECORDERS = {R.STREET, R.UNIT, R.OFFICE}
 AMOUNTS = ("tenants_cleared", "people_moved", "people_employed", "funds_paid", "demolished_area", "land_recovered")
 
 
@@ -30,7 +27,7 @@ def _data(outcome: Outcome | None) -> dict | None:
 @atomic
 def outcome_record(*, target, actor, stage: str, values: dict) -> Outcome:
     """Record (or correct) the figures of one stage for a target."""
-    if not may_act(actor, target, RECORDERS):
+    if not may(actor, target, Action.OUTCOME_RECORD):
         raise OutcomeError(_("Your role may not record people and money for this target."))
     if stage not in Outcome.Stage.values:
         raise OutcomeError(_("Unknown stage “%(stage)s”.") % {"stage": stage})

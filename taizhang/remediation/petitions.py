@@ -9,20 +9,17 @@ import datetime
 
 from django.utils.translation import gettext as _
 
-from taizhang.accounts.models import Membership
-from taizhang.campaigns.models import GroupDuty
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import may
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock, target_update
-from taizhang.ledger.workflow import may_act
 
-from .legal import check_day, clean, in_duty_group, lock, refuse
+from .legal import check_day, clean, lock, refuse
 from .models import Petition
 from .services import RemediationError
 
-R = Membership.Role
-PETITION_ACTORS = frozenset({R.STREET, R.OFFICE})
 S = Petition.Status
 # Statuses only move forward; a closed petition is history.
 ORDER = (S.RECEIVED, S.HANDLING, S.REPLIED, S.CLOSED)
@@ -32,7 +29,7 @@ RISK_FLAG = Target.Flag.PETITION_RISK
 def may_handle_petitions(user, target: Target) -> bool:
     """Street staff, the HQ office and the working group with the petitions duty (信访维稳组)
     record and handle petitions."""
-    return may_act(user, target, PETITION_ACTORS) or in_duty_group(user, target, GroupDuty.PETITIONS)
+    return may(user, target, Action.PETITION_HANDLE)
 
 
 def _data(petition: Petition) -> dict:

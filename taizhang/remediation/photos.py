@@ -17,18 +17,16 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from taizhang.accounts.models import Membership
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import may
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ServiceError
-from taizhang.ledger.workflow import may_act
 
 from .models import Photo
 
 pillow_heif.register_heif_opener()
 
-R = Membership.Role
-PHOTOGRAPHERS = {R.STREET, R.UNIT, R.OFFICE}
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "HEIF": ("image/heic", "heic")}
 GPS_IFD = 0x8825
 
@@ -90,7 +88,7 @@ def _degrees(dms) -> Decimal:
 @atomic
 def photo_add(*, target, actor, name: str, data: bytes, verification=None, acceptance=None) -> Photo:
     """Store one photo of a target (optionally of its verification or acceptance)."""
-    if not may_act(actor, target, PHOTOGRAPHERS):
+    if not may(actor, target, Action.PHOTO_ADD):
         raise PhotoError(_("Your role may not add photos to this target."))
     content_type, extension, location = photo_check(name, data)
     sha = hashlib.sha256(data).hexdigest()

@@ -5,19 +5,17 @@ from collections import Counter, defaultdict
 from django.db.models import Count, Min, Q
 from django.utils.translation import gettext as _
 
-from taizhang.accounts.models import Membership
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import may
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ServiceError
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock, target_update
-from taizhang.ledger.workflow import may_act
 
 from .models import PilotLesson, Plan
 
-R = Membership.Role
-MARKERS = {R.STREET, R.OFFICE}
 S = Target.State
 
 
@@ -28,7 +26,7 @@ class PilotError(ServiceError):
 @atomic
 def pilot_mark(*, target: Target, actor, is_pilot: bool) -> list[str]:
     """Mark or unmark a pilot; returns quota warnings for its street and its system."""
-    if not may_act(actor, target, MARKERS):
+    if not may(actor, target, Action.PILOT_MARK):
         raise PilotError(_("Your role may not choose pilots for this target."))
     if target_lock(target.pk).is_pilot != is_pilot:
         target_update(target=target, actor=actor, changes={"is_pilot": is_pilot},
@@ -60,7 +58,7 @@ def lesson_record(*, target: Target, actor, title: str, text: str) -> PilotLesso
     """Record lessons learned (经验教训) on a pilot."""
     if not target.is_pilot:
         raise PilotError(_("Lessons are recorded on pilot targets only."))
-    if not may_act(actor, target, MARKERS | {R.UNIT}):
+    if not may(actor, target, Action.LESSON_RECORD):
         raise PilotError(_("Your role may not record lessons for this target."))
     lesson = PilotLesson(target=target, title=title.strip(), text=text.strip(), recorded_by=actor)
     lesson.full_clean()

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from taizhang.accounts.scoping import campaigns_for
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import campaigns_for, may, may_in_campaign
 from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import current_campaign
 
@@ -17,12 +18,9 @@ from .models import Plan, Policy
 from .plan_forms import PlanForm, PolicyForm, PolicySearchForm, StepFormSet, owner_choices
 from .plans import (
     OPEN,
-    PLAN_APPROVERS,
-    PLAN_RECORDERS,
     POLICY_FIELDS,
     campaign_policies,
     locked_reason,
-    may_edit_policies,
     means_labels,
     owner_units,
     plan_approve,
@@ -38,7 +36,7 @@ from .plans import (
     policy_update,
     target_plans,
 )
-from .services import RemediationError, may_act
+from .services import RemediationError
 from .views import _target
 
 
@@ -51,15 +49,15 @@ def plans(request, pk):
     for plan in versions:
         plan.means_display = means_labels(plan.means)
     context = {"target": target, "plans": versions, "open_plan": next((p for p in versions if p.status in OPEN), None),
-               "can_record": may_act(request.user, target, PLAN_RECORDERS),
-               "can_approve": may_act(request.user, target, PLAN_APPROVERS)}
+               "can_record": may(request.user, target, Action.PLAN_RECORD),
+               "can_approve": may(request.user, target, Action.PLAN_APPROVE)}
     return render(request, "remediation/plans.html#plans" if request.htmx else "remediation/plans.html", context)
 
 
 @login_required
 def plan_create_view(request, pk):
     target = _target(request, pk)
-    if not may_act(request.user, target, PLAN_RECORDERS):
+    if not may(request.user, target, Action.PLAN_RECORD):
         raise PermissionDenied
     template = plan_template(target) or {"means": [], "steps": []}
     initial = {"planned_on": timezone.localdate(), "means": template["means"]}
@@ -70,7 +68,7 @@ def plan_create_view(request, pk):
 def plan_edit(request, plan_id):
     plan = get_object_or_404(Plan, pk=plan_id)
     target = _target(request, plan.target_id)
-    if not may_act(request.user, target, PLAN_RECORDERS):
+    if not may(request.user, target, Action.PLAN_RECORD):
         raise PermissionDenied
     if locked_reason(plan):
         messages.error(request, locked_reason(plan))
@@ -173,7 +171,7 @@ def policies(request):
         item.tags_list = [t for t in item.tags.split(",") if t]
     context = {"campaign": campaign, "policies": found, "form": form,
                "q": form["q"].value() or "", "tag": form["tag"].value() or "",
-               "tags": policy_tags(campaign), "can_edit": may_edit_policies(request.user, campaign)}
+               "tags": policy_tags(campaign), "can_edit": may_in_campaign(request.user, campaign, Action.POLICY_EDIT)}
     template = "remediation/policies.html#results" if request.htmx else "remediation/policies.html"
     return render(request, template, context, status=400 if form.errors else 200)
 
@@ -185,7 +183,7 @@ def policy(request, policy_id):
     return render(request, "remediation/policies_detail.html", {
         "policy": found, "tags": [t for t in found.tags.split(",") if t],
         "citations": policy_citations(request.user, found),
-        "can_edit": may_edit_policies(request.user, found.campaign)})
+        "can_edit": may_in_campaign(request.user, found.campaign, Action.POLICY_EDIT)})
 
 
 @login_required
@@ -201,7 +199,7 @@ def policy_edit(request, policy_id):
 
 
 def _policy_form(request, campaign, policy):
-    if not may_edit_policies(request.user, campaign):
+    if not may_in_campaign(request.user, campaign, Action.POLICY_EDIT):
         raise PermissionDenied
     initial = model_to_dict(policy, fields=POLICY_FIELDS) if policy else None
     if initial:

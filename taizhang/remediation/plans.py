@@ -8,7 +8,7 @@ the latest one as a draft. Only one version is open (draft or submitted) at a ti
 approving it supersedes whatever was approved before. An approved version is never edited.
 
 Approving a plan does not move the target: the HQ office then takes the 已核查 → 已定策
-step, whose condition `plan_approved` is met by the approved plan. One path for every
+step, whose condition (workflow.plan_approved) is met by the approved plan. One path for every
 state change keeps the timeline and its concurrency rule in one place, and a new version
 approved while the target is already in remediation leaves its state alone.
 """
@@ -20,8 +20,8 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from taizhang.accounts.models import Membership
-from taizhang.accounts.scoping import visible_q
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import may, may_in_campaign, visible_q
 from taizhang.campaigns.models import Campaign, OrgUnit
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.core.db import atomic
@@ -30,14 +30,9 @@ from taizhang.ledger.services import target_lock
 
 from .models import Plan, PlanStep, Policy
 from .models.plans import Means
-from .services import RemediationError, may_act
+from .services import RemediationError
 
-R = Membership.Role
 S = Plan.Status
-PLAN_RECORDERS = frozenset({R.STREET, R.UNIT, R.OFFICE})
-PLAN_APPROVERS = frozenset({R.OFFICE})
-# The HQ office and the working groups (the 政策法规组 among them) keep the library.
-POLICY_EDITORS = frozenset({R.OFFICE, R.GROUP})
 OPEN = (S.DRAFT, S.SUBMITTED)
 POLICY_FIELDS = ("title", "issuer", "number", "issued_on", "tags", "text")
 TAG_SEPARATORS = re.compile(r"[,，、;；\s]+")
@@ -171,7 +166,7 @@ def plan_create(*, target: Target, actor, planned_on, means: list[str], summary:
     Each step: description, means (one of the plan's, or blank), owner (an OrgUnit of the
     campaign, or None), due_on (not before `planned_on`, or None), policies (Policy or pk).
     """
-    if not may_act(actor, target, PLAN_RECORDERS):
+    if not may(actor, target, Action.PLAN_RECORD):
         raise RemediationError(_("Your role may not record a plan for this target."))
     version = _lock(target)
     _refuse_if_open(target)
@@ -189,7 +184,7 @@ def plan_create(*, target: Target, actor, planned_on, means: list[str], summary:
 @atomic
 def plan_new_version(*, target: Target, actor) -> Plan:
     """Copy the latest version as the next draft (v2, v3, ...)."""
-    if not may_act(actor, target, PLAN_RECORDERS):
+    if not may(actor, target, Action.PLAN_RECORD):
         raise RemediationError(_("Your role may not record a plan for this target."))
     _lock(target)
     latest = Plan.objects.filter(target=target).order_by("-version").first()
@@ -212,7 +207,7 @@ def locked_reason(plan: Plan) -> str | None:
 def _editable(plan: Plan, actor) -> Plan:
     """The plan, locked, if the actor may change it; approved versions never change."""
     plan = Plan.objects.select_for_update().select_related("target").get(pk=plan.pk)
-    if not may_act(actor, plan.target, PLAN_RECORDERS):
+    if not may(actor, plan.target, Action.PLAN_RECORD):
         raise RemediationError(_("Your role may not change this plan."))
     if locked_reason(plan):
         raise RemediationError(locked_reason(plan))
@@ -261,7 +256,7 @@ def plan_submit(*, plan: Plan, actor) -> Plan:
 def plan_approve(*, plan: Plan, actor) -> Plan:
     """The HQ office approves an open version; the version approved before it is superseded."""
     plan = Plan.objects.select_for_update().select_related("target").get(pk=plan.pk)
-    if not may_act(actor, plan.target, PLAN_APPROVERS):
+    if not may(actor, plan.target, Action.PLAN_APPROVE):
         raise RemediationError(_("Only the HQ office approves a plan."))
     if plan.status not in OPEN:
         raise RemediationError(_("Version %(version)s is %(status)s and cannot be approved.")
@@ -319,12 +314,6 @@ def policy_citations(user, policy: Policy):
             .select_related("plan__target").order_by("plan__target__code", "-plan__version", "order"))
 
 
-def may_edit_policies(user, campaign: Campaign) -> bool:
-    if user is None or (user.is_active and user.is_superuser):
-        return True
-    return Membership.objects.filter(user=user, role__in=POLICY_EDITORS, unit__campaign=campaign).exists()
-
-
 def owner_units(campaign: Campaign) -> list[OrgUnit]:
     """Units that may own a step, in the preset's order of kinds: office, groups, streets, systems, units."""
     kinds = list(OrgUnit.Kind.values)
@@ -357,7 +346,7 @@ def _policy_fields(fields: dict) -> dict:
 @atomic
 def policy_create(*, campaign: Campaign, actor, **fields) -> Policy:
     """Add a regulation or policy to the campaign's library."""
-    if not may_edit_policies(actor, campaign):
+    if not may_in_campaign(actor, campaign, Action.POLICY_EDIT):
         raise RemediationError(_("Only the HQ office and the working groups keep the policy library."))
     policy = Policy(campaign=campaign, **_policy_fields(fields))
     policy.full_clean()
@@ -370,7 +359,7 @@ def policy_create(*, campaign: Campaign, actor, **fields) -> Policy:
 @atomic
 def policy_update(*, policy: Policy, actor, changes: dict) -> Policy:
     """Correct a policy's title, issuer, number, date, tags or text."""
-    if not may_edit_policies(actor, policy.campaign):
+    if not may_in_campaign(actor, policy.campaign, Action.POLICY_EDIT):
         raise RemediationError(_("Only the HQ office and the working groups keep the policy library."))
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     before = _policy_data(policy)

@@ -8,30 +8,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from taizhang.accounts.scoping import sees_whole_campaign
-from taizhang.ledger.models import TransitionEvent
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import may, sees_whole_campaign
+from taizhang.core.transitions import TransitionRefused
 from taizhang.ledger.selectors import current_campaign, ledger_targets
-from taizhang.ledger.workflow import TransitionRefused, may_take, next_steps
 
 from .forms import LessonForm, OutcomeForm, StepForm, TenantFormSet, VerificationForm
-from .models import Outcome, Photo, PilotLesson, Verification
+from .models import Outcome, Photo, PilotLesson, TransitionEvent, Verification
 from .models.plans import Means
-from .outcomes import RECORDERS as OUTCOME_RECORDERS
 from .outcomes import OutcomeError, outcome_record, outcome_totals
 from .photos import PhotoError, photos_attach, photos_checked
-from .pilots import MARKERS as PILOT_MARKERS
 from .pilots import PilotError, lesson_record, pilot_comparison, pilot_mark, quota_warnings
-from .services import (
-    HOLDER_SIDE,
-    RECORDERS,
-    STREET_SIDE,
-    RemediationError,
-    differences,
-    may_act,
-    target_step,
-    verification_confirm,
-    verification_record,
-)
+from .services import RemediationError, differences, verification_confirm, verification_record
+from .workflow import offered_steps, target_step
 
 
 def _target(request, pk):
@@ -43,20 +32,21 @@ def _target(request, pk):
 @login_required
 def work(request, pk):
     target = _target(request, pk)
-    steps = [step for step in next_steps(target) if not step.by_service and may_take(request.user, target, step)]
+    user = request.user
     verifications = list(Verification.objects.filter(target=target).prefetch_related("tenants", "photos"))
-    can_confirm = may_act(request.user, target, STREET_SIDE | HOLDER_SIDE)
+    can_confirm = (may(user, target, Action.VERIFICATION_CONFIRM_STREET)
+                   or may(user, target, Action.VERIFICATION_CONFIRM_HOLDER))
     outcomes = {o.stage: o for o in Outcome.objects.filter(target=target)}
     return render(request, "remediation/work.html", {
-        "target": target, "steps": steps, "step_form": StepForm(),
+        "target": target, "steps": offered_steps(target, user), "step_form": StepForm(),
         "outcome_forms": [(stage, label, OutcomeForm(instance=outcomes.get(stage), prefix=stage))
                           for stage, label in Outcome.Stage.choices],
-        "can_record_outcomes": may_act(request.user, target, OUTCOME_RECORDERS),
-        "can_mark_pilot": may_act(request.user, target, PILOT_MARKERS),
+        "can_record_outcomes": may(user, target, Action.OUTCOME_RECORD),
+        "can_mark_pilot": may(user, target, Action.PILOT_MARK),
         "lessons": PilotLesson.objects.filter(target=target), "lesson_form": LessonForm(),
         "events": TransitionEvent.objects.filter(target=target).select_related("actor"),
         "verifications": [(v, differences(v)) for v in verifications],
-        "can_record": may_act(request.user, target, RECORDERS), "can_confirm": can_confirm,
+        "can_record": may(user, target, Action.VERIFICATION_RECORD), "can_confirm": can_confirm,
     })
 
 
@@ -74,8 +64,7 @@ def step(request, pk):
                     hold_reason=data["hold_reason"], hold_review_on=data["hold_review_on"])
     except TransitionRefused as exc:
         messages.error(request, str(exc))
-    else:
-        target.refresh_from_db()
+    else:  # the step brought `target` up to date
         messages.success(request, _("Done: the target is now “%(state)s”.") % {"state": target.get_state_display()})
     return redirect("remediation:work", pk=target.pk)
 
@@ -83,7 +72,7 @@ def step(request, pk):
 @login_required
 def verify(request, pk):
     target = _target(request, pk)
-    if not may_act(request.user, target, RECORDERS):
+    if not may(request.user, target, Action.VERIFICATION_RECORD):
         return redirect("remediation:work", pk=target.pk)
     form = VerificationForm(request.POST or None, initial=_ledger_facts(target))
     tenants = TenantFormSet(request.POST or None, prefix="tenants")

@@ -13,8 +13,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from taizhang.ledger.models import Target, TransitionEvent
-from taizhang.remediation.models import Acceptance, Inspection, LegalStep, Plan, Verification
+from taizhang.ledger.models import Target
+from taizhang.remediation.models import Acceptance, Inspection, LegalStep, Plan, TransitionEvent, Verification
 from tests.conftest import PASSWORD
 
 S = Target.State

@@ -150,7 +150,7 @@ def test_a_target_stored_without_any_entry_is_named(targets):
 def test_the_hold_fields_a_step_logs_are_replayed_too(targets, personas):
     import datetime
 
-    from taizhang.remediation.services import target_step
+    from taizhang.remediation.workflow import target_step
 
     target = targets["GC-0001"]
     target_step(target=target, to=Target.State.ON_HOLD, actor=personas["carol"], hold_reason="诉讼中",

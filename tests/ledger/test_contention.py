@@ -12,12 +12,13 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from taizhang.core.changelog import Break, changelog_replay, changelog_verify
-from taizhang.ledger.models import Target, TransitionEvent
+from taizhang.core.transitions import TransitionRefused
+from taizhang.ledger.models import Target
 from taizhang.ledger.services import TargetConflict, target_update
-from taizhang.ledger.workflow import TransitionRefused
+from taizhang.remediation.models import TransitionEvent
 from taizhang.remediation.petitions import petition_record
 from taizhang.remediation.pilots import pilot_mark
-from taizhang.remediation.services import target_step
+from taizhang.remediation.workflow import target_step
 from tests.racing import race
 
 S = Target.State

@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from taizhang.campaigns.presets import PresetError, parse_preset
 from taizhang.core.models import ChangeLogEntry
-from taizhang.ledger.models import Target, TransitionEvent
-from taizhang.ledger.workflow import TransitionRefused
+from taizhang.core.transitions import TransitionRefused
+from taizhang.ledger.models import Target
 from taizhang.remediation.acceptance import acceptance_record, inspection_record
-from taizhang.remediation.models import Acceptance, Inspection
-from taizhang.remediation.services import RemediationError, target_step
+from taizhang.remediation.models import Acceptance, Inspection, TransitionEvent
+from taizhang.remediation.services import RemediationError
+from taizhang.remediation.workflow import target_step
 from tests.conftest import PRESET, make_target
 from tests.racing import race
 

@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from taizhang.core.models import ChangeLogEntry
-from taizhang.ledger.models import Target, TransitionEvent
-from taizhang.remediation.models import Outcome, PilotLesson
+from taizhang.ledger.models import Target
+from taizhang.remediation.models import Outcome, PilotLesson, TransitionEvent
 from taizhang.remediation.outcomes import OutcomeError, outcome_record
 from taizhang.remediation.pilots import PilotError, lesson_record, pilot_mark
 

@@ -127,7 +127,7 @@ def test_the_library_list_query_count_is_pinned(client, campaign, personas, djan
         _policy(campaign, title="规定%d" % i, tags="a%d,b" % i)
     _login(client, personas, "alice")
     client.get("/work/policies/")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get("/work/policies/")
 
 

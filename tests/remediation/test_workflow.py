@@ -7,10 +7,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from taizhang.core.models import ChangeLogEntry
-from taizhang.ledger.models import Target, TransitionEvent
-from taizhang.ledger.workflow import TransitionRefused
-from taizhang.remediation.models import Verification
-from taizhang.remediation.services import RemediationError, target_step, verification_confirm, verification_record
+from taizhang.core.transitions import TransitionRefused
+from taizhang.ledger.models import Target
+from taizhang.remediation.models import TransitionEvent, Verification
+from taizhang.remediation.services import RemediationError, verification_confirm, verification_record
+from taizhang.remediation.workflow import target_step
 from tests.racing import race
 
 S = Target.State

@@ -1,0 +1,100 @@
+"""Who may do what: every role set in one table, beside the action it allows.
+
+The table is data; `scoping.may(user, target, Action.X)` applies it: the roles (and
+working-group duties) the user holds on that target meet the action's row here. A state
+machine's step names the action that allows it, so the steps table and this one stay two
+plain tables, and a new app adds its actions here rather than a role set of its own.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from taizhang.campaigns.models import GroupDuty
+
+from .models import Membership
+
+R = Membership.Role
+
+
+class Action(StrEnum):
+    """Everything the access rule is asked about."""
+
+    TARGET_EDIT = "target.edit"
+    # The target's workflow steps (remediation.workflow.STEPS names them).
+    STEP_VERIFY = "step.verify"
+    STEP_APPROVE_PLAN = "step.approve_plan"
+    STEP_START = "step.start"
+    STEP_REPORT_COMPLETION = "step.report_completion"
+    STEP_ACCEPT = "step.accept"
+    STEP_REBOUND = "step.rebound"
+    STEP_REMEDIATE_AGAIN = "step.remediate_again"
+    STEP_HOLD = "step.hold"
+    STEP_RESUME = "step.resume"
+    # The records behind the steps.
+    VERIFICATION_RECORD = "verification.record"
+    VERIFICATION_CONFIRM_STREET = "verification.confirm_street"
+    VERIFICATION_CONFIRM_HOLDER = "verification.confirm_holder"
+    PLAN_RECORD = "plan.record"
+    PLAN_APPROVE = "plan.approve"
+    POLICY_EDIT = "policy.edit"
+    ACCEPTANCE_RECORD = "acceptance.record"
+    INSPECTION_RECORD = "inspection.record"
+    OUTCOME_RECORD = "outcome.record"
+    PILOT_MARK = "pilot.mark"
+    LESSON_RECORD = "lesson.record"
+    PHOTO_ADD = "photo.add"
+    LEASE_RECORD = "lease.record"
+    JUDICIAL_RECORD = "judicial.record"
+    PETITION_HANDLE = "petition.handle"
+    KEEP_BOOKS = "books.keep"
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The roles, and the working-group duties, that allow an action."""
+
+    roles: frozenset = frozenset()
+    duties: frozenset = frozenset()
+
+
+def _roles(*roles, duties=()) -> Allowed:
+    return Allowed(frozenset(roles), frozenset(duties))
+
+
+ALLOWED = {
+    Action.TARGET_EDIT: _roles(R.OFFICE, R.STREET),
+    Action.STEP_VERIFY: _roles(R.STREET, R.OFFICE),
+    Action.STEP_APPROVE_PLAN: _roles(R.OFFICE),
+    Action.STEP_START: _roles(R.STREET, R.OFFICE, R.UNIT),
+    Action.STEP_REPORT_COMPLETION: _roles(R.STREET, R.UNIT, R.OFFICE),
+    Action.STEP_ACCEPT: _roles(R.OFFICE),
+    # By hand, the HQ office only; a failed re-inspection takes it as the system.
+    Action.STEP_REBOUND: _roles(R.OFFICE),
+    Action.STEP_REMEDIATE_AGAIN: _roles(R.STREET, R.OFFICE),
+    Action.STEP_HOLD: _roles(R.OFFICE),
+    Action.STEP_RESUME: _roles(R.OFFICE),
+    Action.VERIFICATION_RECORD: _roles(R.STREET, R.UNIT, R.OFFICE),
+    # A verification counts once both sides confirm: the street (or the office for it) and the holder.
+    Action.VERIFICATION_CONFIRM_STREET: _roles(R.STREET, R.OFFICE),
+    Action.VERIFICATION_CONFIRM_HOLDER: _roles(R.UNIT),
+    Action.PLAN_RECORD: _roles(R.STREET, R.UNIT, R.OFFICE),
+    Action.PLAN_APPROVE: _roles(R.OFFICE),
+    Action.POLICY_EDIT: _roles(R.OFFICE, R.GROUP),
+    Action.ACCEPTANCE_RECORD: _roles(R.OFFICE),
+    Action.INSPECTION_RECORD: _roles(R.STREET, R.OFFICE),
+    Action.OUTCOME_RECORD: _roles(R.STREET, R.UNIT, R.OFFICE),
+    Action.PILOT_MARK: _roles(R.STREET, R.OFFICE),
+    Action.LESSON_RECORD: _roles(R.STREET, R.OFFICE, R.UNIT),
+    Action.PHOTO_ADD: _roles(R.STREET, R.UNIT, R.OFFICE),
+    Action.LEASE_RECORD: _roles(R.STREET, R.UNIT, R.OFFICE),
+    # The court steps also by the group the preset charges with the legal path (政策法规组).
+    Action.JUDICIAL_RECORD: _roles(R.STREET, R.UNIT, R.OFFICE, duties=[GroupDuty.LEGAL]),
+    Action.PETITION_HANDLE: _roles(R.STREET, R.OFFICE, duties=[GroupDuty.PETITIONS]),
+    # Unlocking accounts and printing the change log's digest.
+    Action.KEEP_BOOKS: _roles(R.OFFICE),
+}
+
+
+def roles_allowed(action: Action) -> frozenset:
+    """The roles of an action's row."""
+    return ALLOWED[action].roles
