@@ -25,7 +25,7 @@ from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import normalize_header
 
 from .checking import CLEAR, Labels, Problem, check_rows, without_control_characters
-from .columns import BY_FIELD, COLUMNS, flag_labels, header_lookup
+from .columns import BY_FIELD, COLUMNS, TARGET, flag_labels, header_lookup
 from .models import ImportUpload, Target
 from .services import (
     LABEL_FIELDS,
@@ -109,7 +109,7 @@ def _existing_targets(campaign, user, codes, labels: Labels, *, lock: bool) -> t
     Rows, not model instances: at 50,000 rows, Target objects (with select_related, four
     related objects each) were most of an import's memory and a good part of its time.
     """
-    names = ["pk", "priority_reasons", *(c.field for c in COLUMNS)]
+    names = ["pk", "priority_reasons", *TARGET.fields]
     fields = [name + "_id" if name in LABEL_FIELDS else name for name in names]
     units = labels.units_by_id
     may_edit = ExpressionWrapper(Q(editable_q(user)), output_field=BooleanField())

@@ -18,12 +18,13 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from taizhang.accounts.models import Membership
-from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ServiceError
 from taizhang.ledger.workflow import may_act
 
 from .models import Photo
+from .snapshots import PHOTO
 
 pillow_heif.register_heif_opener()
 
@@ -103,9 +104,7 @@ def photo_add(*, target, actor, name: str, data: bytes, verification=None, accep
     photo.file.save("%s.%s" % (sha[:20], extension), ContentFile(data), save=False)
     photo.full_clean()
     photo.save()
-    changelog_append(changes=[Change("remediation.photo", str(photo.pk), str(target), "create", None, {
-        "target": target.code, "sha256": sha, "size": len(data), "content_type": content_type,
-        "location": [str(v) for v in location] if location else None})], actor=actor, reason=_("photo added"))
+    changelog_append(changes=[PHOTO.created(photo)], actor=actor, reason=_("photo added"))
     return photo
 
 
