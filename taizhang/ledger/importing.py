@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.accounts.scoping import editable_q, editable_street_ids
 from taizhang.campaigns.models import Campaign, OrgUnit
+from taizhang.campaigns.snapshots import ORG_UNIT
 from taizhang.core.bulk import collector_paused, raw_rows
 from taizhang.core.changelog import Change
 from taizhang.core.db import atomic, is_transient, is_unique_violation
@@ -401,6 +402,5 @@ def _create_units(campaign, report) -> tuple[dict[str, OrgUnit], list[Change]]:
             campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT, code="U%05d" % (existing + offset),
             name=name, parent=system)
         created[name] = unit
-        changes.append(Change("campaigns.orgunit", str(unit.pk), unit.name, "create", None,
-                              {"code": unit.code, "name": unit.name, "system": system.name if system else None}))
+        changes.append(ORG_UNIT.created(unit))
     return created, changes

@@ -74,7 +74,7 @@ def test_target_page_shows_its_history(client, targets, personas):
     client.force_login(personas["alice"])
     response = client.get(targets["GC-0001"].get_absolute_url())
     assert "现场核查" in response.content.decode()
-    entry, diffs = response.context["history"][0]
+    entry, diffs, _kind = response.context["history"][0]
     assert entry.actor_name == "alice" and ("商户数", 8, 3) in diffs
 
 
