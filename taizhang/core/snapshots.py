@@ -173,6 +173,10 @@ def serializer_for(object_type: str) -> Serializer | None:
     return _DECLARED.get(object_type)
 
 
+def declaration_of(model: type[models.Model]) -> Serializer:
+    return _BY_MODEL[model]
+
+
 def snapshot(obj) -> dict:
     """`obj` as its model's declaration says the change log keeps it."""
     return _BY_MODEL[type(obj)].snapshot(obj)
