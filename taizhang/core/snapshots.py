@@ -16,6 +16,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.text import capfirst
 
@@ -112,7 +113,7 @@ class Serializer:
             return str(self.headings[name])
         try:
             return capfirst(str(self.model._meta.get_field(name).verbose_name))
-        except Exception:  # FieldDoesNotExist, or a reverse relation without a verbose name
+        except (FieldDoesNotExist, AttributeError):  # AttributeError: a reverse relation has no verbose name
             return name
 
     def stored(self, queryset, *, paths: dict[str, str] | None = None) -> Iterator[tuple[Any, dict]]:
