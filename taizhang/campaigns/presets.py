@@ -14,10 +14,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.changelog import changelog_append
 
 from .models import Campaign, GroupDuty, Liaison, Milestone, OrgUnit, Phase, TargetType
 from .preset_keys import closest, line_of, path_text, unknown_key
+from .snapshots import CAMPAIGN
 
 
 class PresetError(ValueError):
@@ -316,10 +317,9 @@ def preset_load(*, text: str, actor=None, source: str = "", notes: list[str] | N
     Liaison.objects.bulk_create(
         Liaison(campaign=campaign, leader=i["leader"], street=units[i["street"]]) for i in plan["liaisons"])
     changelog_append(
-        changes=[Change("campaigns.campaign", str(campaign.pk), campaign.name,
-                        "create" if created else "update", None,
-                        {"preset_sha256": sha, "source": source, "units": len(plan["units"])})],
-        actor=actor, reason=_("preset loaded"),
+        changes=[CAMPAIGN.change(campaign, "create" if created else "update", None, CAMPAIGN.snapshot(campaign))],
+        # The file it came from is not the campaign's: it goes with the why, not the snapshot.
+        actor=actor, reason=_("preset loaded from %(source)s") % {"source": source} if source else _("preset loaded"),
     )
     for hook in _AFTER_LOAD:
         note = hook(campaign)

@@ -40,6 +40,9 @@ class Change:
     action: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    # The target the record belongs to (core.snapshots declares it per model): which
+    # target's history shows the entry. Kept beside the entry, not in its seal.
+    target_id: int | None = None
 
 
 def entry_hash(entry: ChangeLogEntry, prev_hash: str, key: bytes | None) -> str:
@@ -130,7 +133,7 @@ def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> 
             object_type=change.object_type, object_id=object_id, object_repr=object_repr, action=change.action))
         rows.append((*fixed, change.object_type, object_id, object_repr, change.action,
                      None if change.before is None else json_param(before),
-                     None if change.after is None else json_param(after), prev, digest))
+                     None if change.after is None else json_param(after), prev, digest, change.target_id))
         prev = digest
     insert_prepared(ChangeLogEntry, _COLUMNS, rows)
     last_id = ChangeLogEntry.objects.filter(hash=prev).values_list("id", flat=True).get()
@@ -140,7 +143,7 @@ def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> 
 
 
 _COLUMNS = ["at", "actor_id", "actor_name", "request_id", "reason", "object_type", "object_id", "object_repr",
-            "action", "before", "after", "prev_hash", "hash"]
+            "action", "before", "after", "prev_hash", "hash", "target_id"]
 
 
 @dataclass(frozen=True)

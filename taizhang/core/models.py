@@ -29,10 +29,15 @@ class ChangeLogEntry(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # The target the record belongs to, as the model's snapshot declaration names it
+    # (core.snapshots): a target's page shows its petitions', plans' ... entries beside its
+    # own. An index, not content: outside the seal, so entries sealed before it still verify.
+    target_id = models.BigIntegerField(_("target"), null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["object_type", "object_id", "id"], name="changelog_object_idx")]
+        indexes = [models.Index(fields=["object_type", "object_id", "id"], name="changelog_object_idx"),
+                   models.Index(fields=["target_id", "id"], name="changelog_target_idx")]
         verbose_name = _("change log entry")
         verbose_name_plural = _("change log")
 

@@ -3,13 +3,13 @@
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from taizhang.core.parsing import normalize_header
+from taizhang.core.snapshots import LABEL, Field, declare
 
 from .models import Target
 
@@ -96,36 +96,11 @@ def flag_labels(codes) -> str:
     return "、".join(str(labels.get(code, code)) for code in codes or ())
 
 
-def snapshot_value(column: Column, value):
-    """A value as the change log and the as-of ledger keep it (JSON-safe, stable)."""
-    convert = snapshot_converter(column)
-    return value if convert is None or value is None else convert(value)
-
-
-def snapshot_converter(column: Column):
-    """The function `snapshot_value` applies to a column's values (never given None), or None
-    for a column whose values are kept as they are."""
-    return _SNAPSHOT_CONVERTERS.get(column.kind)
-
-
-def _cents(value) -> str:
-    return str(_decimal(value).quantize(CENTS))
-
-
-def _millionths(value) -> str:
-    return str(_decimal(value).quantize(MILLIONTHS))
-
-
-def _decimal(value) -> Decimal:
-    # A float (SQLite gives stored decimals back as floats when read without the ORM) by
-    # its shortest form, 116.225437, not its binary expansion: faster, and the same once
-    # quantized.
-    return Decimal(repr(value)) if value.__class__ is float else Decimal(value)
-
-
-def _iso_date(value) -> str:
-    return value.isoformat()
-
-
-CENTS, MILLIONTHS = Decimal("0.01"), Decimal("0.000001")
-_SNAPSHOT_CONVERTERS = {"decimal": _cents, "coordinate": _millionths, "date": _iso_date, "flags": sorted}
+# Written by workflow steps beside the columns (the hold's source state, reason and review day).
+HOLD_FIELDS = ("held_from", "hold_reason", "hold_review_on")
+LABEL_FIELDS = ("target_type", "street", "system", "responsible_unit")
+# Labels by name and flags sorted; every other field as its model field says (core.snapshots).
+TARGET = declare(
+    "ledger.target", Target, (*(c.field for c in COLUMNS), *HOLD_FIELDS), target="pk",
+    special={**dict.fromkeys(LABEL_FIELDS, LABEL), "flags": Field(sorted)},
+    headings={c.field: c.header for c in COLUMNS})

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.core.models import ChangeLogEntry
 
-from .columns import COLUMNS, flag_labels, snapshot_value
+from .columns import COLUMNS, TARGET, flag_labels
 from .models import Target
 from .selectors import ledger_snapshot_filter
 from .services import OBJECT_TYPE
@@ -28,10 +28,9 @@ STATE_LABELS = dict(Target.State.choices)
 
 
 def current_rows(queryset) -> Iterator[dict]:
-    """Snapshot-shaped rows for the targets in `queryset`, in one query."""
-    paths = [VALUE_PATHS.get(c.field, c.field) for c in COLUMNS]
-    for values in queryset.values_list(*paths).iterator(chunk_size=2000):
-        yield {c.field: snapshot_value(c, v) for c, v in zip(COLUMNS, values, strict=True)}
+    """Rows for the targets in `queryset` as their snapshots keep them (columns.TARGET), in one query."""
+    for _pk, row in TARGET.stored(queryset, paths=VALUE_PATHS):
+        yield row
 
 
 def as_of_day(text: str) -> datetime.date:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.accounts.scoping import editable_q, editable_street_ids
 from taizhang.campaigns.models import Campaign, OrgUnit
+from taizhang.campaigns.snapshots import ORG_UNIT
 from taizhang.core.bulk import collector_paused, raw_rows
 from taizhang.core.changelog import Change
 from taizhang.core.db import atomic, is_transient, is_unique_violation
@@ -25,7 +26,7 @@ from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import normalize_header
 
 from .checking import CLEAR, Labels, Problem, check_rows, without_control_characters
-from .columns import BY_FIELD, COLUMNS, flag_labels, header_lookup
+from .columns import BY_FIELD, COLUMNS, TARGET, flag_labels, header_lookup
 from .models import ImportUpload, Target
 from .services import (
     LABEL_FIELDS,
@@ -109,7 +110,7 @@ def _existing_targets(campaign, user, codes, labels: Labels, *, lock: bool) -> t
     Rows, not model instances: at 50,000 rows, Target objects (with select_related, four
     related objects each) were most of an import's memory and a good part of its time.
     """
-    names = ["pk", "priority_reasons", *(c.field for c in COLUMNS)]
+    names = ["pk", "priority_reasons", *TARGET.fields]
     fields = [name + "_id" if name in LABEL_FIELDS else name for name in names]
     units = labels.units_by_id
     may_edit = ExpressionWrapper(Q(editable_q(user)), output_field=BooleanField())
@@ -401,6 +402,5 @@ def _create_units(campaign, report) -> tuple[dict[str, OrgUnit], list[Change]]:
             campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT, code="U%05d" % (existing + offset),
             name=name, parent=system)
         created[name] = unit
-        changes.append(Change("campaigns.orgunit", str(unit.pk), unit.name, "create", None,
-                              {"code": unit.code, "name": unit.name, "system": system.name if system else None}))
+        changes.append(ORG_UNIT.created(unit))
     return created, changes

@@ -13,12 +13,11 @@ from taizhang.core.changelog import Change, changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ConflictError, ServiceError
 
-from .columns import BY_FIELD, COLUMNS, snapshot_converter
+from .columns import BY_FIELD, LABEL_FIELDS, TARGET
 from .models import Target
 from .priorities import RULE_FIELDS, campaign_rules, priority_reasons, priority_set
 
-OBJECT_TYPE = "ledger.target"
-LABEL_FIELDS = ("target_type", "street", "system", "responsible_unit")
+OBJECT_TYPE = TARGET.object_type
 
 
 class LedgerError(ServiceError):
@@ -30,33 +29,22 @@ class TargetConflict(LedgerError, ConflictError):
 
 
 def target_snapshot(target: Target) -> dict:
-    """The target as the change log keeps it: every column, labels by name."""
-    return values_snapshot({name: getattr(target, name) for name in _FIELDS})
+    """The target as the change log keeps it (columns.TARGET): every column and the hold, labels by name."""
+    return TARGET.snapshot(target)
 
 
 def values_snapshot(values: dict) -> dict:
-    """`target_snapshot` of a target given as {field: value} for every column, labels as objects."""
-    return snapshot_fields({name: values[name] for name in _FIELDS})
+    """`target_snapshot` of a target given as {field: value} for every field, labels as objects."""
+    return TARGET.values({name: values[name] for name in TARGET.fields})
 
 
 def snapshot_fields(values: dict) -> dict:
     """Some of a target's fields, given as {field: value}, in the form a snapshot keeps them."""
-    return {name: value if value is None or (convert := _CONVERTERS[name]) is None else convert(value)
-            for name, value in values.items()}
-
-
-def _label_name(related) -> str:
-    return related.name
-
-
-_FIELDS = [column.field for column in COLUMNS]
-# field -> the conversion of its values other than None, or None to keep them as they are.
-_CONVERTERS = {column.field: _label_name if column.field in LABEL_FIELDS else snapshot_converter(column)
-               for column in COLUMNS}
+    return TARGET.values(values)
 
 
 def target_change(target: Target, action: str, before: dict | None, after: dict | None) -> Change:
-    return Change(OBJECT_TYPE, str(target.pk), str(target), action, before, after)
+    return TARGET.change(target, action, before, after)
 
 
 def _clean_flags(target: Target) -> None:
@@ -158,8 +146,8 @@ def targets_bulk_save(*, campaign: Campaign, creates: list[dict], updates: list[
         rows = [_with_priority(defaults | values, rules) for values in creates]
         insert_rows(Target, rows, _INSERTED, constants={"campaign": campaign, "created_at": now, "updated_at": now})
         pks = _pks_by_code(campaign, [row["code"] for row in rows])
-        changes += [Change(OBJECT_TYPE, str(pks[row["code"]]), "%s %s" % (row["code"], row["name"]), "create", None,
-                           values_snapshot(row)) for row in rows]
+        changes += [Change(OBJECT_TYPE, str(pk), "%s %s" % (row["code"], row["name"]), "create", None,
+                           values_snapshot(row), pk) for row in rows for pk in (pks[row["code"]],)]
     groups = defaultdict(list)
     for update in updates:
         current = update.current
@@ -169,7 +157,7 @@ def targets_bulk_save(*, campaign: Campaign, creates: list[dict], updates: list[
         row = current | update.changes
         row["version"] = after["version"]
         changes.append(Change(OBJECT_TYPE, str(current["pk"]), "%s %s" % (row["code"], row["name"]), "update",
-                              before, after))
+                              before, after, current["pk"]))
         changed = tuple(sorted(k for k in update.changes if k not in ("state", "version") and after[k] != before[k]))
         _with_priority(row, rules)
         if row["priority_reasons"] != current["priority_reasons"]:

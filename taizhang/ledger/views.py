@@ -15,17 +15,21 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from taizhang.accounts.scoping import campaigns_for, can_edit, sees_whole_campaign, units_visible_q
 from taizhang.campaigns.models import OrgUnit
-from taizhang.core.models import ChangeLogEntry
 from taizhang.core.requests import InputRefused, parse_id
 
-from .columns import BY_FIELD
 from .exporting import as_of_day, export_filename, export_ledger
 from .forms import ImportForm
 from .importing import ImportRejected, import_prepare, upload_apply, upload_keep
 from .models import ImportUpload, Target
 from .priorities import priority_text
-from .selectors import LedgerFilterForm, current_campaign, ledger_targets, ledger_unit, reconciliation
-from .services import OBJECT_TYPE
+from .selectors import (
+    LedgerFilterForm,
+    current_campaign,
+    ledger_targets,
+    ledger_unit,
+    reconciliation,
+    target_history,
+)
 
 PAGE_SIZE = 50
 
@@ -128,12 +132,8 @@ def target_detail(request, pk):
     target = get_object_or_404(
         ledger_targets(request.user, campaign).select_related("target_type", "street", "system",
                                                               "responsible_unit"), pk=pk)
-    entries = ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, object_id=str(target.pk)).order_by("-id")
-    order = {name: i for i, name in enumerate(BY_FIELD)}
-    history = [(entry, [(str(BY_FIELD[f].header) if f in BY_FIELD else f, before, after)
-                        for f, before, after in sorted(entry.changed_fields(), key=lambda d: order.get(d[0], 99))])
-               for entry in entries[:200]]
-    return render(request, "ledger/target.html", {"campaign": campaign, "target": target, "history": history,
+    return render(request, "ledger/target.html", {"campaign": campaign, "target": target,
+                                                  "history": target_history(target),
                                                   "priority": priority_text(target.priority_reasons)})
 
 

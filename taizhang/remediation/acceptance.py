@@ -20,35 +20,17 @@ from django.utils.translation import gettext as _
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may, visible_q
-from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock
 
 from .models import Acceptance, Inspection, TransitionEvent
 from .services import RemediationError
+from .snapshots import ACCEPTANCE, INSPECTION
 from .workflow import target_step
 
 S = Target.State
-
-
-def _acceptance_data(acceptance: Acceptance) -> dict:
-    data = {f: getattr(acceptance, f) for f in ("tenants_cleared", "structures_demolished", "site_cleaned",
-                                                "land_returned", "decision", "reasons")}
-    area = acceptance.demolished_area
-    data["demolished_area"] = str(area) if area is not None else None
-    data["decided_by"] = acceptance.decided_by_id
-    return data
-
-
-def _inspection_data(inspection: Inspection) -> dict:
-    return {"due_on": inspection.due_on.isoformat(),
-            "done_on": inspection.done_on.isoformat() if inspection.done_on else None,
-            "passed": inspection.passed, "findings": inspection.findings, "inspector": inspection.inspector_id}
-
-
-def _inspection_change(inspection: Inspection, action: str, before, after) -> Change:
-    return Change("remediation.inspection", str(inspection.pk), str(inspection), action, before, after)
 
 
 @atomic
@@ -81,8 +63,7 @@ def acceptance_record(*, target: Target, actor, decision: str, reasons: str = ""
     if errors:
         raise ValidationError(errors)
     acceptance.save()
-    changelog_append(changes=[Change("remediation.acceptance", str(acceptance.pk), str(acceptance), "create", None,
-                                     _acceptance_data(acceptance))],
+    changelog_append(changes=[ACCEPTANCE.created(acceptance)],
                      actor=actor, reason=_("acceptance recorded"))
     if decision == Acceptance.Decision.PASSED:
         target_step(target=target, to=S.CLOSED, actor=actor, comment=_("Acceptance passed."))
@@ -97,7 +78,7 @@ def _inspections_schedule(*, target: Target, actor, closed_on: datetime.date) ->
     days = (target.campaign.rules.get("anti_rebound") or {}).get("reinspect_after_days") or []
     rows = Inspection.objects.bulk_create(
         Inspection(target=target, due_on=closed_on + datetime.timedelta(days=d)) for d in days)
-    changelog_append(changes=[_inspection_change(i, "create", None, _inspection_data(i)) for i in rows],
+    changelog_append(changes=[INSPECTION.change(i, "create", None, INSPECTION.snapshot(i)) for i in rows],
                      actor=actor, reason=_("re-inspections scheduled"))
     return rows
 
@@ -105,7 +86,7 @@ def _inspections_schedule(*, target: Target, actor, closed_on: datetime.date) ->
 def _inspections_cancel(*, target: Target, actor) -> int:
     """Drop the visits still pending: a rebounded target is remediated again, then re-scheduled."""
     pending = list(Inspection.objects.filter(target=target, done_on__isnull=True))
-    changelog_append(changes=[_inspection_change(i, "delete", _inspection_data(i), None) for i in pending],
+    changelog_append(changes=[INSPECTION.change(i, "delete", INSPECTION.snapshot(i), None) for i in pending],
                      actor=actor, reason=_("re-inspections cancelled: the target rebounded"))
     Inspection.objects.filter(pk__in=[i.pk for i in pending]).delete()
     return len(pending)
@@ -148,7 +129,7 @@ def inspection_record(*, target: Target, actor, passed: bool, findings: str = ""
         raise ValidationError(errors)
     inspection = (Inspection.objects.filter(target=target, done_on__isnull=True).order_by("due_on", "id").first()
                   or Inspection(target=target, due_on=done_on))
-    before = _inspection_data(inspection) if inspection.pk else None
+    before = INSPECTION.snapshot(inspection) if inspection.pk else None
     done = {"done_on": done_on, "passed": passed, "findings": findings, "inspector": actor}
     for field, value in done.items():
         setattr(inspection, field, value)
@@ -158,8 +139,8 @@ def inspection_record(*, target: Target, actor, passed: bool, findings: str = ""
     # Conditional: two inspectors filling the same visit at once do not overwrite each other.
     elif Inspection.objects.filter(pk=inspection.pk, done_on__isnull=True).update(**done) != 1:
         raise RemediationError(_("Someone recorded this re-inspection meanwhile; reload the page."))
-    changelog_append(changes=[_inspection_change(inspection, "update" if before else "create", before,
-                                                 _inspection_data(inspection))],
+    changelog_append(changes=[INSPECTION.change(inspection, "update" if before else "create", before,
+                                                 INSPECTION.snapshot(inspection))],
                      actor=actor, reason=_("re-inspection recorded"))
     if not passed:
         _inspections_cancel(target=target, actor=actor)

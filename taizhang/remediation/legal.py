@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may, visible_q
-from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
+from taizhang.core.snapshots import change, snapshot
 from taizhang.ledger.models import Target
 
 from .models import Lease, LegalStep
@@ -79,32 +80,17 @@ def lock(model, pk: int):
     return model.objects.select_for_update(of=("self",)).select_related("target").get(pk=pk)
 
 
-def _day(value):
-    return value.isoformat() if value else None
-
-
 # --- change log ------------------------------------------------------------------------
 
-def _lease_data(lease: Lease) -> dict:
-    return {"lessee": lease.lessee, "kind": lease.kind, "ends_on": _day(lease.ends_on),
-            "notice_sent_on": _day(lease.notice_sent_on), "answer": lease.answer,
-            "answered_on": _day(lease.answered_on), "exposed_on": _day(lease.exposed_on), "notes": lease.notes}
-
-
-def _step_data(step: LegalStep) -> dict:
-    return {"lease": step.lease_id, "stage": step.stage, "due_on": _day(step.due_on), "done_on": _day(step.done_on),
-            "court": step.court, "case_number": step.case_number, "result": step.result}
-
-
-def _log(kind: str, obj, action: str, before, after, actor, reason: str) -> None:
-    changelog_append(changes=[Change(kind, str(obj.pk), str(obj), action, before, after)], actor=actor,
-                     reason=reason)
+def _log(obj, action: str, before, actor, reason: str) -> None:
+    after = None if action == "delete" else snapshot(obj)
+    changelog_append(changes=[change(obj, action, before, after)], actor=actor, reason=reason)
 
 
 def _save_lease(lease: Lease, before: dict, fields: list[str], actor, reason: str) -> Lease:
     clean(lease)
     lease.save(update_fields=fields)
-    _log("remediation.lease", lease, "update", before, _lease_data(lease), actor, reason)
+    _log(lease, "update", before, actor, reason)
     return lease
 
 
@@ -119,7 +105,7 @@ def lease_record(*, target: Target, actor, lessee: str, kind: str = Lease.Kind.B
     lease = Lease(target=target, lessee=lessee.strip(), kind=kind, ends_on=ends_on, notes=notes)
     clean(lease)
     lease.save()
-    _log("remediation.lease", lease, "create", None, _lease_data(lease), actor, _("lease recorded"))
+    _log(lease, "create", None, actor, _("lease recorded"))
     return lease
 
 
@@ -132,7 +118,7 @@ def lease_notice(*, lease: Lease, actor, sent_on: datetime.date) -> Lease:
     if lease.notice_sent_on:
         raise refuse(Lease, "notice_sent_on", _("already recorded (%(day)s)."), day=lease.notice_sent_on.isoformat())
     check_day(Lease, "notice_sent_on", sent_on)
-    before = _lease_data(lease)
+    before = snapshot(lease)
     lease.notice_sent_on = sent_on
     return _save_lease(lease, before, ["notice_sent_on"], actor, _("termination notice sent"))
 
@@ -151,7 +137,7 @@ def lease_answer(*, lease: Lease, actor, answer: str, answered_on: datetime.date
         raise refuse(Lease, "answer", _("choose agreed or refused."))
     check_day(Lease, "answered_on", answered_on, after=lease.notice_sent_on,
               after_what=label(Lease, "notice_sent_on"))
-    before = _lease_data(lease)
+    before = snapshot(lease)
     lease.answer, lease.answered_on = answer, answered_on
     return _save_lease(lease, before, ["answer", "answered_on"], actor, _("answer to the termination notice"))
 
@@ -167,7 +153,7 @@ def lease_expose(*, lease: Lease, actor, exposed_on: datetime.date) -> Lease:
     if lease.exposed_on:
         raise refuse(Lease, "exposed_on", _("already recorded (%(day)s)."), day=lease.exposed_on.isoformat())
     check_day(Lease, "exposed_on", exposed_on, after=lease.answered_on, after_what=label(Lease, "answered_on"))
-    before = _lease_data(lease)
+    before = snapshot(lease)
     lease.exposed_on = exposed_on
     return _save_lease(lease, before, ["exposed_on"], actor, _("exposure (曝光)"))
 
@@ -209,7 +195,7 @@ def legal_step_open(*, lease: Lease, actor, stage: str, due_on: datetime.date | 
     step = LegalStep(lease=lease, stage=stage, due_on=due_on, court=court.strip(), case_number=case_number.strip())
     clean(step)
     step.save()
-    _log("remediation.legalstep", step, "create", None, _step_data(step), actor, _("judicial step opened"))
+    _log(step, "create", None, actor, _("judicial step opened"))
     return step
 
 
@@ -226,7 +212,7 @@ def legal_step_done(*, step: LegalStep, actor, done_on: datetime.date, court: st
         raise refuse(LegalStep, "done_on", _("already recorded (%(day)s)."), day=step.done_on.isoformat())
     since, what = _previous(lease, step.stage, steps)
     check_day(LegalStep, "done_on", done_on, after=since, after_what=what)
-    before = _step_data(step)
+    before = snapshot(step)
     step.done_on = done_on
     fields = ["done_on"]
     for name, value in (("court", court), ("case_number", case_number), ("result", result)):
@@ -235,7 +221,7 @@ def legal_step_done(*, step: LegalStep, actor, done_on: datetime.date, court: st
             fields.append(name)
     clean(step)
     step.save(update_fields=fields)
-    _log("remediation.legalstep", step, "update", before, _step_data(step), actor, _("judicial step done"))
+    _log(step, "update", before, actor, _("judicial step done"))
     return step
 
 

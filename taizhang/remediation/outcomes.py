@@ -5,23 +5,18 @@ from django.utils.translation import gettext as _
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may, visible_q
-from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ServiceError
 
 from .models import Outcome
+from .snapshots import OUTCOME
 
 AMOUNTS = ("tenants_cleared", "people_moved", "people_employed", "funds_paid", "demolished_area", "land_recovered")
 
 
 class OutcomeError(ServiceError):
     """A refused record of people and money."""
-
-
-def _data(outcome: Outcome | None) -> dict | None:
-    if outcome is None:
-        return None
-    return {f: str(getattr(outcome, f)) for f in AMOUNTS}
 
 
 @atomic
@@ -32,7 +27,7 @@ def outcome_record(*, target, actor, stage: str, values: dict) -> Outcome:
     if stage not in Outcome.Stage.values:
         raise OutcomeError(_("Unknown stage “%(stage)s”.") % {"stage": stage})
     outcome = Outcome.objects.select_for_update().filter(target=target, stage=stage).first()
-    before = _data(outcome)
+    before = OUTCOME.snapshot(outcome) if outcome else None
     if outcome is None:
         outcome = Outcome(target=target, stage=stage, recorded_by=actor)
     for field in AMOUNTS:
@@ -40,8 +35,8 @@ def outcome_record(*, target, actor, stage: str, values: dict) -> Outcome:
     outcome.recorded_by = actor
     outcome.full_clean(validate_unique=False)
     outcome.save()
-    changelog_append(changes=[Change("remediation.outcome", str(outcome.pk), str(outcome),
-                                     "update" if before else "create", before, _data(outcome))],
+    changelog_append(changes=[OUTCOME.change(outcome, "update" if before else "create", before,
+                                             OUTCOME.snapshot(outcome))],
                      actor=actor, reason=_("people and money recorded"))
     return outcome
 

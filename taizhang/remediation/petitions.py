@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may
-from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock, target_update
@@ -19,6 +19,7 @@ from taizhang.ledger.services import target_lock, target_update
 from .legal import check_day, clean, lock, refuse
 from .models import Petition
 from .services import RemediationError
+from .snapshots import PETITION
 
 S = Petition.Status
 # Statuses only move forward; a closed petition is history.
@@ -32,17 +33,9 @@ def may_handle_petitions(user, target: Target) -> bool:
     return may(user, target, Action.PETITION_HANDLE)
 
 
-def _data(petition: Petition) -> dict:
-    return {"petitioner": petition.petitioner, "channel": petition.channel, "content": petition.content,
-            "received_on": petition.received_on.isoformat() if petition.received_on else None,
-            "status": petition.status, "reply": petition.reply,
-            "replied_on": petition.replied_on.isoformat() if petition.replied_on else None,
-            "stability_risk": petition.stability_risk}
-
-
 def _log(petition: Petition, action: str, before, actor, reason: str) -> None:
-    change = Change("remediation.petition", str(petition.pk), str(petition), action, before, _data(petition))
-    changelog_append(changes=[change], actor=actor, reason=reason)
+    changelog_append(changes=[PETITION.change(petition, action, before, PETITION.snapshot(petition))], actor=actor,
+                     reason=reason)
 
 
 def _sync_risk_flag(target: Target, actor) -> None:
@@ -101,7 +94,7 @@ def petition_handle(*, petition: Petition, actor, status: str, reply: str = "",
     if reply:
         check_day(Petition, "replied_on", replied_on, after=petition.received_on,
                   after_what=str(Petition._meta.get_field("received_on").verbose_name))
-    before = _data(petition)
+    before = PETITION.snapshot(petition)
     fields = ["status"]
     petition.status = status
     if reply:
@@ -121,7 +114,7 @@ def petition_flag(*, petition: Petition, actor, stability_risk: bool) -> Petitio
     petition = _open(petition, actor)
     if petition.stability_risk == stability_risk:
         return petition
-    before = _data(petition)
+    before = PETITION.snapshot(petition)
     petition.stability_risk = stability_risk
     petition.save(update_fields=["stability_risk"])
     _log(petition, "update", before, actor,

@@ -19,11 +19,12 @@ from PIL import Image
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may
-from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ServiceError
 
 from .models import Photo
+from .snapshots import PHOTO
 
 pillow_heif.register_heif_opener()
 
@@ -101,9 +102,7 @@ def photo_add(*, target, actor, name: str, data: bytes, verification=None, accep
     photo.file.save("%s.%s" % (sha[:20], extension), ContentFile(data), save=False)
     photo.full_clean()
     photo.save()
-    changelog_append(changes=[Change("remediation.photo", str(photo.pk), str(target), "create", None, {
-        "target": target.code, "sha256": sha, "size": len(data), "content_type": content_type,
-        "location": [str(v) for v in location] if location else None})], actor=actor, reason=_("photo added"))
+    changelog_append(changes=[PHOTO.created(photo)], actor=actor, reason=_("photo added"))
     return photo
 
 

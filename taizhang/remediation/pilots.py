@@ -8,13 +8,14 @@ from django.utils.translation import gettext as _
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may
 from taizhang.campaigns.models import OrgUnit
-from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ServiceError
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock, target_update
 
 from .models import PilotLesson, Plan
+from .snapshots import PILOT_LESSON
 
 S = Target.State
 
@@ -63,8 +64,7 @@ def lesson_record(*, target: Target, actor, title: str, text: str) -> PilotLesso
     lesson = PilotLesson(target=target, title=title.strip(), text=text.strip(), recorded_by=actor)
     lesson.full_clean()
     lesson.save()
-    changelog_append(changes=[Change("remediation.pilotlesson", str(lesson.pk), lesson.title, "create", None,
-                                     {"target": target.code, "title": lesson.title, "text": lesson.text})],
+    changelog_append(changes=[PILOT_LESSON.created(lesson)],
                      actor=actor, reason=_("pilot lesson recorded"))
     return lesson
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may, may_in_campaign, visible_q
 from taizhang.campaigns.models import Campaign, OrgUnit
-from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock
@@ -31,6 +31,7 @@ from taizhang.ledger.services import target_lock
 from .models import Plan, PlanStep, Policy
 from .models.plans import Means
 from .services import RemediationError
+from .snapshots import PLAN, POLICY
 
 S = Plan.Status
 OPEN = (S.DRAFT, S.SUBMITTED)
@@ -66,21 +67,6 @@ def means_labels(codes) -> list[str]:
 
 
 # Plans: writes
-
-def _plan_data(plan: Plan) -> dict:
-    return {
-        "version": plan.version, "status": plan.status, "planned_on": plan.planned_on.isoformat(),
-        "means": list(plan.means), "summary": plan.summary, "approved_by": plan.approved_by_id,
-        "steps": [{"description": s.description, "means": s.means, "owner": s.owner.code if s.owner else None,
-                   "due_on": s.due_on.isoformat() if s.due_on else None,
-                   "policies": sorted(p.pk for p in s.policies.all())}
-                  for s in plan.steps.select_related("owner").prefetch_related("policies")],
-    }
-
-
-def _plan_change(plan: Plan, action: str, before, after) -> Change:
-    return Change("remediation.plan", str(plan.pk), str(plan), action, before, after)
-
 
 def _clean_plan(target: Target, planned_on, means, steps) -> tuple[list[str], list[dict]]:
     """Check a plan's header and steps together; raise one ValidationError naming every problem."""
@@ -176,7 +162,7 @@ def plan_create(*, target: Target, actor, planned_on, means: list[str], summary:
     plan.full_clean()
     plan.save()
     _write_steps(plan, rows)
-    changelog_append(changes=[_plan_change(plan, "create", None, _plan_data(plan))], actor=actor,
+    changelog_append(changes=[PLAN.change(plan, "create", None, PLAN.snapshot(plan))], actor=actor,
                      reason=_("plan v%(version)s drafted") % {"version": plan.version})
     return plan
 
@@ -220,13 +206,13 @@ def plan_update(*, plan: Plan, actor, planned_on, means: list[str], summary: str
     """Replace an open version's header and steps; a submitted one goes back to draft."""
     plan = _editable(plan, actor)
     means, rows = _clean_plan(plan.target, planned_on, means, steps)
-    before = _plan_data(plan)
+    before = PLAN.snapshot(plan)
     plan.planned_on, plan.means, plan.summary, plan.status = planned_on, means, summary.strip(), S.DRAFT
     plan.full_clean()
     plan.save(update_fields=["planned_on", "means", "summary", "status"])
     plan.steps.all().delete()
     _write_steps(plan, rows)
-    changelog_append(changes=[_plan_change(plan, "update", before, _plan_data(plan))], actor=actor,
+    changelog_append(changes=[PLAN.change(plan, "update", before, PLAN.snapshot(plan))], actor=actor,
                      reason=_("plan v%(version)s edited") % {"version": plan.version})
     return plan
 
@@ -243,11 +229,11 @@ def plan_submit(*, plan: Plan, actor) -> Plan:
     if plan.status != S.DRAFT:
         raise RemediationError(_("Version %(version)s is already submitted.") % {"version": plan.version})
     _needs_steps(plan, _("Version %(version)s has no steps: add at least one before submitting it."))
-    before = _plan_data(plan)
+    before = PLAN.snapshot(plan)
     if Plan.objects.filter(pk=plan.pk, status=S.DRAFT).update(status=S.SUBMITTED) != 1:
         raise RemediationError(_("Someone else changed this plan meanwhile; reload the page."))
     plan.refresh_from_db()
-    changelog_append(changes=[_plan_change(plan, "update", before, _plan_data(plan))], actor=actor,
+    changelog_append(changes=[PLAN.change(plan, "update", before, PLAN.snapshot(plan))], actor=actor,
                      reason=_("plan v%(version)s submitted") % {"version": plan.version})
     return plan
 
@@ -262,18 +248,18 @@ def plan_approve(*, plan: Plan, actor) -> Plan:
         raise RemediationError(_("Version %(version)s is %(status)s and cannot be approved.")
                                % {"version": plan.version, "status": plan.get_status_display()})
     _needs_steps(plan, _("Version %(version)s has no steps: add at least one before approving it."))
-    before = _plan_data(plan)
+    before = PLAN.snapshot(plan)
     approved = Plan.objects.filter(pk=plan.pk, status__in=OPEN).update(
         status=S.APPROVED, approved_by=actor, approved_at=timezone.now())
     if approved != 1:
         raise RemediationError(_("Someone else changed this plan meanwhile; reload the page."))
     plan.refresh_from_db()
-    changes = [_plan_change(plan, "update", before, _plan_data(plan))]
+    changes = [PLAN.change(plan, "update", before, PLAN.snapshot(plan))]
     for old in Plan.objects.filter(target=plan.target, status=S.APPROVED).exclude(pk=plan.pk):
-        old_before = _plan_data(old)
+        old_before = PLAN.snapshot(old)
         Plan.objects.filter(pk=old.pk).update(status=S.SUPERSEDED)
         old.status = S.SUPERSEDED
-        changes.append(_plan_change(old, "update", old_before, _plan_data(old)))
+        changes.append(PLAN.change(old, "update", old_before, PLAN.snapshot(old)))
     changelog_append(changes=changes, actor=actor,
                      reason=_("plan v%(version)s approved") % {"version": plan.version})
     return plan
@@ -323,16 +309,6 @@ def owner_units(campaign: Campaign) -> list[OrgUnit]:
 
 # The policy library: writes
 
-def _policy_data(policy: Policy) -> dict:
-    data = {f: getattr(policy, f) for f in POLICY_FIELDS}
-    data["issued_on"] = policy.issued_on.isoformat() if policy.issued_on else None
-    return data
-
-
-def _policy_change(policy: Policy, action: str, before, after) -> Change:
-    return Change("remediation.policy", str(policy.pk), policy.title, action, before, after)
-
-
 def _policy_fields(fields: dict) -> dict:
     unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
@@ -351,7 +327,7 @@ def policy_create(*, campaign: Campaign, actor, **fields) -> Policy:
     policy = Policy(campaign=campaign, **_policy_fields(fields))
     policy.full_clean()
     policy.save()
-    changelog_append(changes=[_policy_change(policy, "create", None, _policy_data(policy))], actor=actor,
+    changelog_append(changes=[POLICY.change(policy, "create", None, POLICY.snapshot(policy))], actor=actor,
                      reason=_("policy added"))
     return policy
 
@@ -362,13 +338,13 @@ def policy_update(*, policy: Policy, actor, changes: dict) -> Policy:
     if not may_in_campaign(actor, policy.campaign, Action.POLICY_EDIT):
         raise RemediationError(_("Only the HQ office and the working groups keep the policy library."))
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
-    before = _policy_data(policy)
+    before = POLICY.snapshot(policy)
     for field, value in _policy_fields(changes).items():
         setattr(policy, field, value)
     policy.full_clean()
     policy.save(update_fields=list(POLICY_FIELDS))
-    after = _policy_data(policy)
+    after = POLICY.snapshot(policy)
     if after != before:
-        changelog_append(changes=[_policy_change(policy, "update", before, after)], actor=actor,
+        changelog_append(changes=[POLICY.change(policy, "update", before, after)], actor=actor,
                          reason=_("policy edited"))
     return policy

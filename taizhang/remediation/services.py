@@ -5,13 +5,14 @@ from django.utils.translation import gettext as _
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may
-from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ServiceError
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock, target_update
 
 from .models import Tenant, Verification
+from .snapshots import VERIFICATION
 
 # Verified facts that, once both parties confirm, correct the ledger.
 LEDGER_FACTS = ("rented_floor_area", "resident_population", "business_count", "hazards", "longitude", "latitude")
@@ -19,26 +20,6 @@ LEDGER_FACTS = ("rented_floor_area", "resident_population", "business_count", "h
 
 class RemediationError(ServiceError):
     """A remediation write that is refused; the message says why."""
-
-
-def _verification_change(verification: Verification, action: str, before, after) -> Change:
-    return Change("remediation.verification", str(verification.pk), str(verification.target), action,
-                  before, after)
-
-
-def _verification_data(verification: Verification) -> dict:
-    data = {f: getattr(verification, f) for f in ("land_rights", "land_rights_holder", "hazards", "notes")}
-    for f in ("rented_floor_area", "longitude", "latitude"):
-        value = getattr(verification, f)
-        data[f] = str(value) if value is not None else None
-    data["resident_population"] = verification.resident_population
-    data["business_count"] = verification.business_count
-    data["tenants"] = [{"name": t.name, "kind": t.kind, "people": t.people,
-                        "lease_ends_on": t.lease_ends_on.isoformat() if t.lease_ends_on else None}
-                       for t in verification.tenants.all()]
-    data["street_confirmed_by"] = verification.street_confirmed_by_id
-    data["holder_confirmed_by"] = verification.holder_confirmed_by_id
-    return data
 
 
 @atomic
@@ -53,7 +34,7 @@ def verification_record(*, target: Target, actor, facts: dict, tenants: list[dic
         row = Tenant(verification=verification, **tenant)
         row.full_clean()
         row.save()
-    changelog_append(changes=[_verification_change(verification, "create", None, _verification_data(verification))],
+    changelog_append(changes=[VERIFICATION.created(verification)],
                      actor=actor, reason=_("verification recorded"))
     return verification
 
@@ -69,14 +50,14 @@ def verification_confirm(*, verification: Verification, actor) -> Verification:
         side = "holder"
     else:
         raise RemediationError(_("Only the street sub-command or the rights holder confirms a verification."))
-    before = _verification_data(verification)
+    before = VERIFICATION.snapshot(verification)
     # Conditional: a second confirmation by the same side, even at the same moment, is refused.
     updated = Verification.objects.filter(pk=verification.pk, **{side + "_confirmed_at__isnull": True}).update(
         **{side + "_confirmed_by": actor, side + "_confirmed_at": timezone.now()})
     if updated != 1:
         raise RemediationError(_("This verification is already confirmed by your side."))
     verification.refresh_from_db()
-    changelog_append(changes=[_verification_change(verification, "update", before, _verification_data(verification))],
+    changelog_append(changes=[VERIFICATION.change(verification, "update", before, VERIFICATION.snapshot(verification))],
                      actor=actor, reason=_("verification confirmed"))
     if verification.confirmed:
         changes = {f: v for f, _old, v in differences(verification)}

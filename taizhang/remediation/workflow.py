@@ -106,16 +106,10 @@ def _written(target: Target, step: Step, inputs) -> dict:
             "hold_review_on": review_on if holding else None, "updated_at": timezone.now()}
 
 
-def hold_snapshot(target: Target) -> dict:
-    """The hold fields as a step's change-log entry records them beside the columns."""
-    return {"held_from": target.held_from, "hold_reason": target.hold_reason,
-            "hold_review_on": target.hold_review_on.isoformat() if target.hold_review_on else None}
-
-
 MACHINE = Machine(
     model=Target, steps=STEPS, event_model=TransitionEvent, event_fields=EventFields(subject="target"),
     may=lambda actor, target, step: may(actor, target, step.who),
-    snapshot=lambda target: target_snapshot(target) | hold_snapshot(target),
+    snapshot=target_snapshot,  # the hold fields included (ledger.columns.TARGET)
     change=lambda target, before, after: target_change(target, "update", before, after),
     lock=target_lock, steps_from=_steps_from, fields=_written,
 )

@@ -1,7 +1,10 @@
 """Ledger pages: filter, search, sort, paginate, reconcile, and a target's history."""
 
+import datetime
+
 import pytest
 
+from taizhang.core.changelog import Change, changelog_append
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_update
 from tests.conftest import make_target
@@ -74,8 +77,49 @@ def test_target_page_shows_its_history(client, targets, personas):
     client.force_login(personas["alice"])
     response = client.get(targets["GC-0001"].get_absolute_url())
     assert "现场核查" in response.content.decode()
-    entry, diffs = response.context["history"][0]
+    entry, diffs, _kind = response.context["history"][0]
     assert entry.actor_name == "alice" and ("商户数", 8, 3) in diffs
+
+
+def test_target_page_shows_a_petitions_entry_among_its_history(client, targets, personas):
+    from taizhang.remediation.petitions import petition_handle, petition_record
+
+    target = targets["GC-0001"]
+    petition = petition_record(target=target, actor=personas["alice"], petitioner="赵六", channel="visit",
+                               content="院内群租", received_on=datetime.date(2016, 3, 1))
+    petition_handle(petition=petition, actor=personas["alice"], status="replied", reply="已约谈回复",
+                    replied_on=datetime.date(2016, 3, 5))
+    client.force_login(personas["alice"])
+    history = client.get(target.get_absolute_url()).context["history"]
+    entry, diffs, kind = history[0]
+    assert (entry.object_type, kind, entry.object_repr) == ("remediation.petition", "信访件", str(petition))
+    assert ("答复", "", "已约谈回复") in diffs
+    assert [item.entry.object_type for item in history[1:3]] == ["remediation.petition", "ledger.target"]
+    # Another target's page does not show it.
+    other = client.get(targets["GC-0003"].get_absolute_url()).context["history"]
+    assert "remediation.petition" not in {item.entry.object_type for item in other}
+
+
+def test_target_page_displays_entries_written_before_the_declarations(client, targets, personas):
+    target = targets["GC-0001"]
+    # As stored before: a target entry without the hold and without the target column (read
+    # by its object id), a petition's with a key its declaration no longer has and without
+    # some it has now, and a type no longer declared at all.
+    changelog_append(changes=[
+        Change("ledger.target", str(target.pk), str(target), "update", {"code": "GC-0001", "business_count": 8},
+               {"code": "GC-0001", "business_count": 9}),
+        Change("remediation.petition", "999", "GC-0001 · 赵六", "create", None,
+               {"target": "GC-0001", "petitioner": "赵六", "status": "received"}, target_id=target.pk),
+        Change("remediation.retired", "1", "旧记录", "update", {"old": 1}, {"old": 2}, target_id=target.pk),
+    ])
+    client.force_login(personas["alice"])
+    response = client.get(target.get_absolute_url())
+    assert response.status_code == 200
+    retired, petition, own = response.context["history"][:3]
+    assert (retired.kind, retired.diffs) == ("remediation.retired", [("old", 1, 2)])
+    assert ("信访人", None, "赵六") in petition.diffs and (None, "GC-0001") in [d[1:] for d in petition.diffs]
+    assert (own.kind, own.diffs) == ("", [("商户数", 8, 9)])
+    assert "旧记录" in response.content.decode()
 
 
 def test_pages_are_chinese_by_default_and_english_on_request(client, targets, personas):

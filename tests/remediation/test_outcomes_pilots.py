@@ -38,7 +38,7 @@ def test_recording_again_corrects_the_stage_and_logs_before_and_after(targets, p
     outcome_record(target=target, actor=personas["alice"], stage="acceptance", values={"people_moved": 6})
     assert Outcome.objects.get(target=target, stage="acceptance").people_moved == 6
     entry = ChangeLogEntry.objects.filter(object_type="remediation.outcome").last()
-    assert (entry.before["people_moved"], entry.after["people_moved"]) == ("4", "6")
+    assert (entry.before["people_moved"], entry.after["people_moved"]) == (4, 6)
 
 
 @pytest.mark.parametrize("values", [{"people_moved": -1}, {"funds_paid": Decimal("-5")},

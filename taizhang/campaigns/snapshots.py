@@ -1,0 +1,18 @@
+"""What the change log records of a campaign and of its org units (core.snapshots): records
+of no one target, shown in no target's history."""
+
+from taizhang.core.snapshots import LABEL, Field, declare
+
+from .models import Campaign, OrgUnit
+
+
+def _unit_count(campaign: Campaign) -> int:
+    return campaign.units.count()
+
+
+CAMPAIGN = declare(
+    "campaigns.campaign", Campaign,
+    ("slug", "name", "district", "starts_on", "ends_on", "target_total", "preset_sha256", "units"),
+    target=None, special={"units": Field(_unit_count, whole=True)}, describe=lambda campaign: campaign.name)
+ORG_UNIT = declare("campaigns.orgunit", OrgUnit, ("kind", "code", "name", "parent"), target=None,
+                   special={"parent": LABEL}, describe=lambda unit: unit.name)
