@@ -293,6 +293,9 @@ def preset_load(*, text: str, actor=None, source: str = "", notes: list[str] | N
     sha = hashlib.sha256(text.encode()).hexdigest()
     fields = dict(plan["campaign"], aliases=plan["aliases"], rules=plan["rules"], preset_sha256=sha)
     slug = fields.pop("slug")
+    # What a reload changes is logged against what was there: read it first, under a lock.
+    stored = Campaign.objects.select_for_update().filter(slug=slug).first()
+    before = CAMPAIGN.snapshot(stored) if stored else None
     campaign, created = Campaign.objects.update_or_create(slug=slug, defaults=fields)
     units = {}
     for sort, unit in enumerate(plan["units"]):
@@ -317,7 +320,7 @@ def preset_load(*, text: str, actor=None, source: str = "", notes: list[str] | N
     Liaison.objects.bulk_create(
         Liaison(campaign=campaign, leader=i["leader"], street=units[i["street"]]) for i in plan["liaisons"])
     changelog_append(
-        changes=[CAMPAIGN.change(campaign, "create" if created else "update", None, CAMPAIGN.snapshot(campaign))],
+        changes=[CAMPAIGN.change(campaign, "create" if created else "update", before, CAMPAIGN.snapshot(campaign))],
         # The file it came from is not the campaign's: it goes with the why, not the snapshot.
         actor=actor, reason=_("preset loaded from %(source)s") % {"source": source} if source else _("preset loaded"),
     )

@@ -44,6 +44,18 @@ def test_a_reloaded_preset_updates_in_place(campaign):
     assert OrgUnit.objects.filter(campaign=campaign, kind=OrgUnit.Kind.STREET).count() == 9
 
 
+def test_a_reload_logs_what_the_campaign_was_before(campaign):
+    from taizhang.core.models import ChangeLogEntry
+
+    first_sha = campaign.preset_sha256
+    text = PRESET.read_text(encoding="utf-8").replace('name = "石景山区治乱疏解建高端"', 'name = "石景山区治乱疏解"')
+    preset_load(text=text)
+    entry = ChangeLogEntry.objects.filter(object_type="campaigns.campaign").order_by("id").last()
+    assert entry.action == "update"
+    assert (entry.before["name"], entry.before["preset_sha256"]) == ("石景山区治乱疏解建高端", first_sha)
+    assert entry.after["name"] == "石景山区治乱疏解"
+
+
 def test_a_second_campaign_lives_beside_the_first(campaign):
     text = PRESET.read_text(encoding="utf-8").replace(
         'slug = "shijingshan-2015"', 'slug = "kaiqiang-2017"').replace(
