@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from taizhang.accounts.models import Membership
 from taizhang.campaigns.models import OrgUnit
@@ -20,6 +21,32 @@ from taizhang.ledger.services import target_create
 
 PRESET = Path(__file__).resolve().parent.parent / "presets" / "shijingshan-2015.toml"
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def english():
+    """Messages asserted in their English source text, whatever the default language (the zh_Hans
+    ones are checked through the catalog). Modules take it with `pytestmark`."""
+    with translation.override("en"):
+        yield
+
+
+def group_member(units, code, user=None, username="pete"):
+    """`user` (or a new user named `username`) made a member of working group `code`, whose
+    duties the preset names."""
+    if user is None:
+        user = get_user_model().objects.create_user(username, password=PASSWORD)
+    Membership.objects.create(user=user, unit=units[code], role=Membership.Role.GROUP)
+    return user
+
+
+def ledger_state():
+    """Everything a refused import or ledger write must leave alone: every target as stored,
+    the change log's length and the org units' count."""
+    from taizhang.core.models import ChangeLogEntry
+    from taizhang.ledger.models import Target
+
+    return (list(Target.objects.order_by("pk").values()), ChangeLogEntry.objects.count(), OrgUnit.objects.count())
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.utils import translation
 
 from taizhang.core.parsing import (
     AREA_UNITS,
@@ -25,11 +24,7 @@ if not settings.configured and not os.environ.get("DJANGO_SETTINGS_MODULE"):
     settings.configure(USE_I18N=False)
 
 
-@pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in their English source form whatever the default language."""
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.mark.parametrize(

@@ -16,12 +16,7 @@ from taizhang.ledger.exporting import current_rows, write_xlsx
 from taizhang.ledger.importing import ImportRejected, import_prepare, target_import
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_update
-from tests.conftest import HEADER, gc_row, make_xlsx
-
-
-def _state():
-    """Everything an import could change."""
-    return (list(Target.objects.order_by("pk").values()), ChangeLogEntry.objects.count())
+from tests.conftest import HEADER, gc_row, ledger_state, make_xlsx
 
 
 def _prepare(campaign, user, data, filename="台账.xlsx"):
@@ -60,21 +55,21 @@ def test_dry_run_reports_new_changed_unchanged_field_by_field(targets, personas,
             gc_row("GC-0003", 名称="GC-0003大院", 居住人口=120, 占地面积="1200", 责任单位="",
                    所属系统="首钢", 登记日期=42328),
             gc_row("GC-0150")]
-    before = _state()
+    before = ledger_state()
     report = _prepare(campaign, personas["alice"], make_xlsx(rows))
     assert [r.code for r in report.new] == ["GC-0150"]
     assert [(r.code, r.diffs) for r in report.changed] == [("GC-0001", [("居住人口", 120, 150)])]
     assert report.unchanged == 1
-    assert _state() == before
+    assert ledger_state() == before
 
 
 def test_reimporting_an_unchanged_export_changes_nothing(targets, personas, campaign):
     target_update(target=targets["GC-0001"], actor=None, changes={"flags": ["safety_hazard", "environment"]})
     data = _export(Target.objects.all())
-    before = _state()
+    before = ledger_state()
     report = _apply(campaign, personas["carol"], data)
     assert (len(report.new), len(report.changed), report.unchanged) == (0, 0, 5)
-    assert _state() == before
+    assert ledger_state() == before
 
 
 def test_a_row_changed_since_the_export_is_a_conflict_not_overwritten(targets, personas, campaign):
@@ -84,31 +79,31 @@ def test_a_row_changed_since_the_export_is_a_conflict_not_overwritten(targets, p
     header, row = workbook[1], list(workbook[2])
     row[header.index("居住人口")] = 999
     edited = make_xlsx([row], header=header)
-    before = _state()
+    before = ledger_state()
     with pytest.raises(ImportRejected) as rejected:
         _apply(campaign, personas["alice"], edited)
     assert [c.code for c in rejected.value.report.conflicts] == ["GC-0001"]
     assert "carol" in rejected.value.report.conflicts[0].note
-    assert _state() == before
+    assert ledger_state() == before
 
 
 def test_one_bad_row_rejects_the_whole_file(targets, personas, campaign):
     data = make_xlsx([gc_row("GC-0101"), gc_row("GC-0102", 居住人口="很多")])
-    before = _state()
+    before = ledger_state()
     with pytest.raises(ImportRejected) as rejected:
         _apply(campaign, personas["alice"], data)
     problem = rejected.value.report.problems[0]
     assert (problem.row, problem.value) == (4, "很多")
     assert problem.column == "居住人口"
-    assert _state() == before
+    assert ledger_state() == before
 
 
 def _one_problem(campaign, user, data, filename="台账.xlsx"):
-    before = _state()
+    before = ledger_state()
     report = _prepare(campaign, user, data, filename)
     with pytest.raises(ImportRejected):
         _apply(campaign, user, data, filename)
-    assert _state() == before
+    assert ledger_state() == before
     assert report.problems, "expected a problem"
     return report.problems
 
@@ -237,7 +232,7 @@ def test_every_bad_cell_is_reported_in_row_order_with_its_own_value(targets, per
     data = make_xlsx([gc_row("GC-0101", 所属街道="火星", 占地面积="很大"), gc_row("GC-0102"),
                       gc_row("GC-0103", 所属街道="火星", 居住人口=-3),
                       gc_row("GC-0104", 占地面积=-1.5, 登记日期="明年"), gc_row("GC-0101")])
-    before = _state()
+    before = ledger_state()
     report = _prepare(campaign, personas["alice"], data)
     assert [(p.row, p.column, p.value) for p in report.problems] == [
         (3, "街道", "火星"), (3, "占地面积（㎡）", "很大"),
@@ -248,7 +243,7 @@ def test_every_bad_cell_is_reported_in_row_order_with_its_own_value(targets, per
     assert "GC-0102" in [r.code for r in report.new] and len(report.new) == 1
     with pytest.raises(ImportRejected):
         _apply(campaign, personas["alice"], data)
-    assert _state() == before
+    assert ledger_state() == before
 
 
 def test_the_command_without_a_user_changes_existing_targets(targets, campaign, tmp_path):

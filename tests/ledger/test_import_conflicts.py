@@ -10,7 +10,7 @@ from taizhang.core.models import ChangeLogEntry
 from taizhang.ledger.importing import ImportRejected, import_prepare, upload_apply, upload_keep
 from taizhang.ledger.models import ImportUpload, Target
 from taizhang.ledger.services import target_create, target_update
-from tests.conftest import gc_row, make_xlsx
+from tests.conftest import gc_row, ledger_state, make_xlsx
 
 # GC-0001 as the ledger holds it (unchanged), GC-0003 with a new population, GC-0101 new.
 FILE = make_xlsx([
@@ -21,9 +21,6 @@ FILE = make_xlsx([
 ])
 
 
-def _state():
-    return (list(Target.objects.order_by("pk").values()), ChangeLogEntry.objects.count(),
-            OrgUnit.objects.count())
 
 
 def _dry_run(campaign, user, data=FILE):
@@ -41,13 +38,13 @@ def test_the_dry_run_keeps_the_version_of_every_row_it_names(targets, personas, 
 def test_an_unchanged_row_changed_meanwhile_is_a_conflict_not_put_back(targets, personas, campaign):
     _report, upload = _dry_run(campaign, personas["alice"])
     target_update(target=targets["GC-0001"], actor=personas["carol"], changes={"resident_population": 999})
-    before = _state()
+    before = ledger_state()
     with pytest.raises(ImportRejected) as rejected:
         upload_apply(upload_id=upload.pk, user=personas["alice"])
     [conflict] = rejected.value.report.conflicts
     assert (conflict.row, conflict.code) == (3, "GC-0001")
     assert "carol" in conflict.note and "版本 1" in conflict.note and "现为 2" in conflict.note
-    assert _state() == before
+    assert ledger_state() == before
     assert Target.objects.get(code="GC-0001").resident_population == 999
 
 
@@ -66,13 +63,13 @@ def test_a_code_created_meanwhile_is_a_conflict_not_overwritten(targets, persona
     _report, upload = _dry_run(campaign, personas["alice"])
     target_create(actor=personas["carol"], campaign=campaign, code="GC-0101", name="办公室录入的大院",
                   target_type=campaign.target_types.get(code="compound"), street=units["GC"], system=units["JT"])
-    before = _state()
+    before = ledger_state()
     with pytest.raises(ImportRejected) as rejected:
         upload_apply(upload_id=upload.pk, user=personas["alice"])
     [conflict] = rejected.value.report.conflicts
     assert (conflict.row, conflict.code) == (5, "GC-0101")
     assert "carol" in conflict.note and "他人录入" in conflict.note
-    assert _state() == before
+    assert ledger_state() == before
     assert Target.objects.get(code="GC-0101").name == "办公室录入的大院"
 
 
@@ -91,11 +88,11 @@ def test_a_code_created_meanwhile_with_the_files_very_values_is_nothing_to_do(ta
 def test_a_changed_row_changed_again_meanwhile_is_still_a_conflict(targets, personas, campaign):
     _report, upload = _dry_run(campaign, personas["alice"])
     target_update(target=targets["GC-0003"], actor=personas["carol"], changes={"name": "改名"})
-    before = _state()
+    before = ledger_state()
     with pytest.raises(ImportRejected) as rejected:
         upload_apply(upload_id=upload.pk, user=personas["alice"])
     assert [c.code for c in rejected.value.report.conflicts] == ["GC-0003"]
-    assert _state() == before
+    assert ledger_state() == before
 
 
 def _upload(client, data, htmx=True):
@@ -112,7 +109,7 @@ def test_the_page_refuses_a_file_whose_rows_moved_since_its_check(client, target
     target_create(actor=personas["carol"], campaign=units["GC"].campaign, code="GC-0101", name="办公室录入的大院",
                   target_type=units["GC"].campaign.target_types.get(code="compound"), street=units["GC"],
                   system=units["JT"])
-    before = _state()
+    before = ledger_state()
     headers = {"HX-Request": "true"} if htmx else {}
     response = client.post("/ledger/import/%s/apply/" % upload.pk, headers=headers)
     assert response.status_code == 200
@@ -120,7 +117,7 @@ def test_the_page_refuses_a_file_whose_rows_moved_since_its_check(client, target
     html = response.content.decode()
     assert "GC-0001" in html and "GC-0101" in html and 'id="apply"' not in html
     assert ("<html" in html) is not htmx  # the whole page without htmx, the report alone with it
-    assert _state() == before
+    assert ledger_state() == before
 
 
 def test_a_new_responsible_unit_for_a_stored_target_is_listed_and_created(targets, personas, campaign, units):

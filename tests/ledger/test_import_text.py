@@ -5,25 +5,19 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from taizhang.campaigns.models import OrgUnit
 from taizhang.core.models import ChangeLogEntry
 from taizhang.ledger.importing import ImportRejected, import_prepare, target_import
 from taizhang.ledger.models import ImportUpload, Target
-from tests.conftest import HEADER, gc_row, make_xlsx
-
-
-def _state():
-    return (list(Target.objects.order_by("pk").values()), ChangeLogEntry.objects.count(),
-            OrgUnit.objects.count())
+from tests.conftest import HEADER, gc_row, ledger_state, make_xlsx
 
 
 def _refused(campaign, user, data, filename="台账.xlsx"):
     """The dry run's problems; applying is refused and changes nothing."""
-    before = _state()
+    before = ledger_state()
     report = import_prepare(campaign=campaign, user=user, data=data, filename=filename)
     with pytest.raises(ImportRejected):
         target_import(campaign=campaign, user=user, data=data, filename=filename)
-    assert _state() == before
+    assert ledger_state() == before
     return report.problems
 
 

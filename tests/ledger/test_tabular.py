@@ -8,7 +8,6 @@ import zipfile
 import pytest
 import xlsxwriter
 from django.conf import settings
-from django.utils import translation
 
 from taizhang.core.parsing import normalize_header
 from taizhang.ledger.tabular import TableError, read_table
@@ -42,11 +41,7 @@ def match_header(text):
     return _ALIASES.get(normalize_header(text))
 
 
-@pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in their English source form whatever the default language."""
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def read(data, filename="台账.xlsx", **kwargs):

@@ -5,17 +5,11 @@ import importlib
 import pytest
 from django.apps import apps
 
-from taizhang.accounts.models import Membership
 from taizhang.campaigns.models import Campaign, GroupDuty, OrgUnit
 from taizhang.campaigns.presets import PresetError, preset_load
 from taizhang.remediation.legal import may_record_judicial
 from taizhang.remediation.petitions import may_handle_petitions
-from tests.conftest import PRESET
-
-
-def _member(user, units, code):
-    Membership.objects.create(user=user, unit=units[code], role=Membership.Role.GROUP)
-    return user
+from tests.conftest import PRESET, group_member
 
 
 def test_the_preset_names_the_groups_with_each_duty(campaign):
@@ -32,9 +26,9 @@ def test_a_group_acts_by_its_duty_whatever_it_is_called(targets, personas, units
     gina = personas["gina"]  # in G08, now 法制工作组
     assert OrgUnit.objects.get(campaign=campaign, code="G08").name == "法制工作组"
     assert may_record_judicial(gina, target) and not may_handle_petitions(gina, target)
-    petitions = _member(personas["olive"], units, "G07")
+    petitions = group_member(units, "G07", personas["olive"])
     assert may_handle_petitions(petitions, target) and not may_record_judicial(petitions, target)
-    other = _member(personas["jin"], units, "G01")
+    other = group_member(units, "G01", personas["jin"])
     assert not may_record_judicial(other, target) and not may_handle_petitions(other, target)
 
 

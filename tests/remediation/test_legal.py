@@ -5,9 +5,8 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from taizhang.accounts.models import Membership
 from taizhang.core.models import ChangeLogEntry
 from taizhang.remediation.legal import (
     lease_answer,
@@ -19,14 +18,10 @@ from taizhang.remediation.legal import (
 )
 from taizhang.remediation.models import Lease, LegalStep
 from taizhang.remediation.services import RemediationError
+from tests.conftest import group_member
 from tests.racing import race
 
-
-@pytest.fixture(autouse=True)
-def english_messages():
-    """The messages are checked in their English source text; the zh_Hans ones are tested elsewhere."""
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 TODAY = datetime.date(2016, 6, 15)
@@ -59,11 +54,6 @@ def _refused(target, personas, *, exposed=True):
         lease_expose(lease=lease, actor=personas["alice"], exposed_on=D(2016, 2, 1))
     return Lease.objects.get(pk=lease.pk)
 
-
-def _member(units, code, name="pete"):
-    user = get_user_model().objects.create_user(name, password="x")
-    Membership.objects.create(user=user, unit=units[code], role=Membership.Role.GROUP)
-    return user
 
 
 # --- the path, in order ------------------------------------------------------------------
@@ -253,7 +243,7 @@ def test_others_may_not_keep_leases(targets, personas, persona):
 
 def test_the_legal_group_records_judicial_steps_and_other_groups_do_not(targets, personas, units):
     lease = _refused(targets["GC-0001"], personas)
-    petitions_group = _member(units, "G07")
+    petitions_group = group_member(units, "G07")
     before = _db()
     for user in (petitions_group, personas["lee"], personas["erin"], personas["bob"]):
         with pytest.raises(RemediationError):
@@ -268,8 +258,6 @@ def test_the_legal_group_records_judicial_steps_and_other_groups_do_not(targets,
 
 def _open_in_child(lease_pk, username):
     import time
-
-    from django.contrib.auth import get_user_model
 
     from taizhang.remediation import legal
 

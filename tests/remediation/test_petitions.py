@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from taizhang.accounts.models import Membership
 from taizhang.core.models import ChangeLogEntry
@@ -14,12 +14,7 @@ from taizhang.remediation.models import Petition
 from taizhang.remediation.petitions import petition_flag, petition_handle, petition_record
 from taizhang.remediation.services import RemediationError
 
-
-@pytest.fixture(autouse=True)
-def english_messages():
-    """The messages are checked in their English source text; the zh_Hans ones are tested elsewhere."""
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 TODAY = datetime.date(2016, 6, 15)
