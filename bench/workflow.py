@@ -58,7 +58,7 @@ def walk(target, users, counter) -> None:
     from taizhang.ledger.models import Target
     from taizhang.remediation.acceptance import acceptance_record
     from taizhang.remediation.plans import plan_approve, plan_create, plan_submit
-    from taizhang.remediation.services import verification_confirm, verification_record
+    from taizhang.remediation.verification import verification_confirm, verification_record
     from taizhang.remediation.workflow import target_step
 
     office, holder = users["office"], users["holder"]

@@ -25,12 +25,12 @@ from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock
 
+from .checks import RemediationError
 from .models import Acceptance, Inspection, TransitionEvent
-from .services import RemediationError
 from .snapshots import ACCEPTANCE, INSPECTION
 from .workflow import target_step
 
-S = Target.State
+State = Target.State
 
 
 @atomic
@@ -46,9 +46,9 @@ def acceptance_record(*, target: Target, actor, decision: str, reasons: str = ""
         raise RemediationError(_("Only the HQ office accepts the work on a target."))
     target_lock(target.pk)  # first: one lock order everywhere (ledger.services.target_lock)
     target.refresh_from_db()
-    if target.state != S.COMPLETION_REPORTED:
+    if target.state != State.COMPLETION_REPORTED:
         raise RemediationError(_("Acceptance needs a target in “%(needed)s”; this one is “%(state)s”.") % {
-            "needed": S.COMPLETION_REPORTED.label, "state": target.get_state_display()})
+            "needed": State.COMPLETION_REPORTED.label, "state": target.get_state_display()})
     acceptance = Acceptance(
         target=target, decided_by=actor, decision=decision, reasons=reasons.strip(),
         tenants_cleared=tenants_cleared, structures_demolished=structures_demolished,
@@ -66,10 +66,10 @@ def acceptance_record(*, target: Target, actor, decision: str, reasons: str = ""
     changelog_append(changes=[ACCEPTANCE.created(acceptance)],
                      actor=actor, reason=_("acceptance recorded"))
     if decision == Acceptance.Decision.PASSED:
-        target_step(target=target, to=S.CLOSED, actor=actor, comment=_("Acceptance passed."))
+        target_step(target=target, to=State.CLOSED, actor=actor, comment=_("Acceptance passed."))
         _inspections_schedule(target=target, actor=actor, closed_on=timezone.localdate())
     else:
-        target_step(target=target, to=S.IN_REMEDIATION, actor=actor, comment=acceptance.reasons)
+        target_step(target=target, to=State.IN_REMEDIATION, actor=actor, comment=acceptance.reasons)
     return acceptance
 
 
@@ -93,7 +93,7 @@ def _inspections_cancel(*, target: Target, actor) -> int:
 
 
 def _closed_on(target: Target) -> datetime.date | None:
-    at = (TransitionEvent.objects.filter(target=target, to_state=S.CLOSED)
+    at = (TransitionEvent.objects.filter(target=target, to_state=State.CLOSED)
           .order_by("-at", "-id").values_list("at", flat=True).first())
     return timezone.localdate(at) if at else None
 
@@ -109,7 +109,7 @@ def inspection_record(*, target: Target, actor, passed: bool, findings: str = ""
         raise RemediationError(_("Only the street sub-command or the HQ office records a re-inspection."))
     target_lock(target.pk)  # first: one lock order everywhere (ledger.services.target_lock)
     target.refresh_from_db()
-    if target.state != S.CLOSED:
+    if target.state != State.CLOSED:
         raise RemediationError(_("A re-inspection is recorded on a closed target only; this one is “%(state)s”.")
                                % {"state": target.get_state_display()})
     today, findings = timezone.localdate(), findings.strip()
@@ -144,7 +144,7 @@ def inspection_record(*, target: Target, actor, passed: bool, findings: str = ""
                      actor=actor, reason=_("re-inspection recorded"))
     if not passed:
         _inspections_cancel(target=target, actor=actor)
-        target_step(target=target, to=S.REBOUND, actor=None, comment=_(
+        target_step(target=target, to=State.REBOUND, actor=None, comment=_(
             "Rebound found by the re-inspection of %(day)s (inspector %(inspector)s): %(findings)s") % {
             "day": done_on.isoformat(), "inspector": actor.get_username() if actor else _("system"),
             "findings": findings})
@@ -165,7 +165,7 @@ def target_inspections(target: Target):
 def inspections_overdue(user, campaign, on: datetime.date):
     """Visits due before `on` and not done, on closed targets the user sees, street by street."""
     return (Inspection.objects.filter(visible_q(user, prefix="target__"), target__campaign=campaign,
-                                      target__state=S.CLOSED, done_on__isnull=True, due_on__lt=on)
+                                      target__state=State.CLOSED, done_on__isnull=True, due_on__lt=on)
             .select_related("target", "target__street")
             .order_by("target__street__sort", "target__street__code", "due_on", "target__code", "id"))
 
@@ -180,8 +180,8 @@ def rebound_rates(targets) -> dict:
         return Exists(TransitionEvent.objects.filter(target=OuterRef("pk"), to_state=state))
 
     counts = {
-        "closed": Count("pk", filter=Q(state__in=[S.CLOSED, S.REBOUND]) | Q(moved_to(S.CLOSED))),
-        "rebounded": Count("pk", filter=Q(state=S.REBOUND) | Q(moved_to(S.REBOUND))),
+        "closed": Count("pk", filter=Q(state__in=[State.CLOSED, State.REBOUND]) | Q(moved_to(State.CLOSED))),
+        "rebounded": Count("pk", filter=Q(state=State.REBOUND) | Q(moved_to(State.REBOUND))),
     }
     rows = {
         kind: list(targets.values(field, label=F(field + "__name")).annotate(**counts)

@@ -27,12 +27,12 @@ from .acceptance import (
     target_acceptances,
     target_inspections,
 )
+from .checks import RemediationError
 from .models import Acceptance
 from .photos import PhotoError, photos_attach, photos_checked
-from .services import RemediationError
 from .views import _target
 
-S = Target.State
+State = Target.State
 
 
 class AcceptanceForm(forms.ModelForm):
@@ -74,8 +74,8 @@ def _refused(request, form, exc: ValidationError) -> None:
 
 
 def _page(request, target, *, acceptance_form=None, inspection_form=None):
-    may_accept = target.state == S.COMPLETION_REPORTED and may(request.user, target, Action.ACCEPTANCE_RECORD)
-    may_inspect = target.state == S.CLOSED and may(request.user, target, Action.INSPECTION_RECORD)
+    may_accept = target.state == State.COMPLETION_REPORTED and may(request.user, target, Action.ACCEPTANCE_RECORD)
+    may_inspect = target.state == State.CLOSED and may(request.user, target, Action.INSPECTION_RECORD)
     context = {
         "target": target, "acceptances": target_acceptances(target), "inspections": target_inspections(target),
         "acceptance_form": (acceptance_form or AcceptanceForm()) if may_accept else None,

@@ -7,7 +7,6 @@ nothing changed, when the one before it is missing or its date would come first.
 
 import datetime
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,8 +18,8 @@ from taizhang.core.db import atomic
 from taizhang.core.snapshots import change, snapshot
 from taizhang.ledger.models import Target
 
+from .checks import RemediationError, check_day, clean, label, lock, refuse
 from .models import Lease, LegalStep
-from .services import RemediationError
 
 # The judicial stages in the order they must be taken.
 STAGES = tuple(LegalStep.Stage.values)
@@ -37,47 +36,6 @@ def may_record_judicial(user, target: Target) -> bool:
     """The judicial steps also by the working group with the legal duty (政策法规组), which acts
     across the campaign."""
     return may(user, target, Action.JUDICIAL_RECORD)
-
-
-# --- validation helpers (shared with petitions) ----------------------------------------
-
-def label(model, field: str) -> str:
-    return str(model._meta.get_field(field).verbose_name)
-
-
-def refuse(model, field: str, message: str, **params):
-    """A ValidationError on `field` whose message starts with the field's name."""
-    text = _("%(field)s: %(message)s") % {"field": label(model, field), "message": message % params}
-    return ValidationError({field: [text]})
-
-
-def clean(obj) -> None:
-    """full_clean, with each message naming its field."""
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        raise ValidationError({
-            field: [m if field == NON_FIELD_ERRORS else _("%(field)s: %(message)s") % {
-                "field": label(type(obj), field), "message": m} for m in messages]
-            for field, messages in exc.message_dict.items()}) from exc
-
-
-def check_day(model, field: str, day, *, after=None, after_what: str = "") -> None:
-    """A day that happened: given, not in the future, not before the step it follows."""
-    if not isinstance(day, datetime.date):
-        raise refuse(model, field, _("a date is needed."))
-    if day > timezone.localdate():
-        raise refuse(model, field, _("cannot be in the future."))
-    if after is not None and day < after:
-        raise refuse(model, field, _("cannot be before %(what)s (%(day)s)."), what=after_what, day=after.isoformat())
-
-
-def lock(model, pk: int):
-    """The row re-read under a lock, so that two people recording the same step take turns.
-
-    FOR UPDATE on PostgreSQL; on SQLite the IMMEDIATE transactions already serialize writers.
-    """
-    return model.objects.select_for_update(of=("self",)).select_related("target").get(pk=pk)
 
 
 # --- change log ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from taizhang.ledger.selectors import current_campaign
 from taizhang.ledger.services import LedgerError
 
+from .checks import RemediationError
 from .legal import (
     lease_answer,
     lease_expose,
@@ -33,7 +34,6 @@ from .legal import (
 )
 from .models import Lease, LegalStep, Petition
 from .petitions import may_handle_petitions, petition_flag, petition_handle, petition_record, target_petitions
-from .services import RemediationError
 from .views import _target
 
 PAGE_SIZE = 50

@@ -16,14 +16,13 @@ from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock, target_update
 
-from .legal import check_day, clean, lock, refuse
+from .checks import RemediationError, check_day, clean, lock, refuse
 from .models import Petition
-from .services import RemediationError
 from .snapshots import PETITION
 
-S = Petition.Status
+Status = Petition.Status
 # Statuses only move forward; a closed petition is history.
-ORDER = (S.RECEIVED, S.HANDLING, S.REPLIED, S.CLOSED)
+ORDER = (Status.RECEIVED, Status.HANDLING, Status.REPLIED, Status.CLOSED)
 RISK_FLAG = Target.Flag.PETITION_RISK
 
 
@@ -40,7 +39,7 @@ def _log(petition: Petition, action: str, before, actor, reason: str) -> None:
 
 def _sync_risk_flag(target: Target, actor) -> None:
     """Set or clear the target's "petition_risk" flag to match its open flagged petitions."""
-    risky = Petition.objects.filter(target=target, stability_risk=True).exclude(status=S.CLOSED).exists()
+    risky = Petition.objects.filter(target=target, stability_risk=True).exclude(status=Status.CLOSED).exists()
     target = target_lock(target.pk)
     if risky == (RISK_FLAG in target.flags):
         return
@@ -55,7 +54,7 @@ def _open(petition: Petition, actor) -> Petition:
         raise RemediationError(_("Your role may not handle petitions on this target."))
     target_lock(petition.target_id)  # first: one lock order everywhere (ledger.services.target_lock)
     petition = lock(Petition, petition.pk)
-    if petition.status == S.CLOSED:
+    if petition.status == Status.CLOSED:
         raise refuse(Petition, "status", _("this petition is closed."))
     return petition
 
@@ -87,9 +86,9 @@ def petition_handle(*, petition: Petition, actor, status: str, reply: str = "",
         raise refuse(Petition, "status", _("unknown status “%(status)s”."), status=status)
     if ORDER.index(status) < ORDER.index(petition.status):
         raise refuse(Petition, "status", _("cannot go back from “%(from)s” to “%(to)s”."),
-                     **{"from": petition.get_status_display(), "to": S(status).label})
+                     **{"from": petition.get_status_display(), "to": Status(status).label})
     reply = reply.strip()
-    if (status == S.REPLIED or replied_on is not None) and not reply:
+    if (status == Status.REPLIED or replied_on is not None) and not reply:
         raise refuse(Petition, "reply", _("a reply needs its text."))
     if reply:
         check_day(Petition, "replied_on", replied_on, after=petition.received_on,
@@ -103,7 +102,7 @@ def petition_handle(*, petition: Petition, actor, status: str, reply: str = "",
     clean(petition)
     petition.save(update_fields=fields)
     _log(petition, "update", before, actor, _("petition handled"))
-    if status == S.CLOSED and petition.stability_risk:
+    if status == Status.CLOSED and petition.stability_risk:
         _sync_risk_flag(petition.target, actor)
     return petition
 

@@ -17,7 +17,7 @@ from taizhang.ledger.services import target_lock, target_update
 from .models import PilotLesson, Plan
 from .snapshots import PILOT_LESSON
 
-S = Target.State
+State = Target.State
 
 
 class PilotError(ServiceError):
@@ -71,7 +71,7 @@ def lesson_record(*, target: Target, actor, title: str, text: str) -> PilotLesso
 
 def pilot_comparison(targets) -> list[dict]:
     """Pilots beside the rest: how many, closed, days to close, means used, legal steps needed."""
-    rows = (targets.annotate(closed_at=Min("transitions__at", filter=Q(transitions__to_state=S.CLOSED)),
+    rows = (targets.annotate(closed_at=Min("transitions__at", filter=Q(transitions__to_state=State.CLOSED)),
                              legal_steps=Count("leases__legal_steps", distinct=True))
             .values("pk", "is_pilot", "created_at", "closed_at", "legal_steps"))
     means = defaultdict(Counter)

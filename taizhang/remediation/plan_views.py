@@ -14,10 +14,11 @@ from taizhang.accounts.scoping import campaigns_for, may, may_in_campaign
 from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import current_campaign
 
+from .checks import RemediationError
 from .models import Plan, Policy
 from .plan_forms import PlanForm, PolicyForm, PolicySearchForm, StepFormSet, owner_choices
 from .plans import (
-    OPEN,
+    OPEN_VERSIONS,
     POLICY_FIELDS,
     campaign_policies,
     locked_reason,
@@ -36,7 +37,6 @@ from .plans import (
     policy_update,
     target_plans,
 )
-from .services import RemediationError
 from .views import _target
 
 
@@ -48,7 +48,8 @@ def plans(request, pk):
     versions = list(target_plans(target))
     for plan in versions:
         plan.means_display = means_labels(plan.means)
-    context = {"target": target, "plans": versions, "open_plan": next((p for p in versions if p.status in OPEN), None),
+    open_plan = next((p for p in versions if p.status in OPEN_VERSIONS), None)
+    context = {"target": target, "plans": versions, "open_plan": open_plan,
                "can_record": may(request.user, target, Action.PLAN_RECORD),
                "can_approve": may(request.user, target, Action.PLAN_APPROVE)}
     return render(request, "remediation/plans.html#plans" if request.htmx else "remediation/plans.html", context)

@@ -28,13 +28,13 @@ from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock
 
+from .checks import RemediationError
 from .models import Plan, PlanStep, Policy
 from .models.plans import Means
-from .services import RemediationError
 from .snapshots import PLAN, POLICY
 
-S = Plan.Status
-OPEN = (S.DRAFT, S.SUBMITTED)
+Status = Plan.Status
+OPEN_VERSIONS = (Status.DRAFT, Status.SUBMITTED)
 POLICY_FIELDS = ("title", "issuer", "number", "issued_on", "tags", "text")
 TAG_SEPARATORS = re.compile(r"[,，、;；\s]+")
 
@@ -126,7 +126,7 @@ def _write_steps(plan: Plan, rows: list[dict]) -> None:
 
 
 def _open_version(target: Target) -> Plan | None:
-    return Plan.objects.filter(target=target, status__in=OPEN).first()
+    return Plan.objects.filter(target=target, status__in=OPEN_VERSIONS).first()
 
 
 def _refuse_if_open(target: Target) -> None:
@@ -184,7 +184,7 @@ def plan_new_version(*, target: Target, actor) -> Plan:
 
 def locked_reason(plan: Plan) -> str | None:
     """Why a version cannot be changed any more (approved or superseded), or None."""
-    if plan.status in OPEN:
+    if plan.status in OPEN_VERSIONS:
         return None
     return _("Version %(version)s is %(status)s and cannot be changed: make a new version instead.") % {
         "version": plan.version, "status": plan.get_status_display()}
@@ -207,7 +207,7 @@ def plan_update(*, plan: Plan, actor, planned_on, means: list[str], summary: str
     plan = _editable(plan, actor)
     means, rows = _clean_plan(plan.target, planned_on, means, steps)
     before = PLAN.snapshot(plan)
-    plan.planned_on, plan.means, plan.summary, plan.status = planned_on, means, summary.strip(), S.DRAFT
+    plan.planned_on, plan.means, plan.summary, plan.status = planned_on, means, summary.strip(), Status.DRAFT
     plan.full_clean()
     plan.save(update_fields=["planned_on", "means", "summary", "status"])
     plan.steps.all().delete()
@@ -226,11 +226,11 @@ def _needs_steps(plan: Plan, message: str) -> None:
 def plan_submit(*, plan: Plan, actor) -> Plan:
     """Hand a draft to the HQ office for approval."""
     plan = _editable(plan, actor)
-    if plan.status != S.DRAFT:
+    if plan.status != Status.DRAFT:
         raise RemediationError(_("Version %(version)s is already submitted.") % {"version": plan.version})
     _needs_steps(plan, _("Version %(version)s has no steps: add at least one before submitting it."))
     before = PLAN.snapshot(plan)
-    if Plan.objects.filter(pk=plan.pk, status=S.DRAFT).update(status=S.SUBMITTED) != 1:
+    if Plan.objects.filter(pk=plan.pk, status=Status.DRAFT).update(status=Status.SUBMITTED) != 1:
         raise RemediationError(_("Someone else changed this plan meanwhile; reload the page."))
     plan.refresh_from_db()
     changelog_append(changes=[PLAN.change(plan, "update", before, PLAN.snapshot(plan))], actor=actor,
@@ -244,21 +244,21 @@ def plan_approve(*, plan: Plan, actor) -> Plan:
     plan = Plan.objects.select_for_update().select_related("target").get(pk=plan.pk)
     if not may(actor, plan.target, Action.PLAN_APPROVE):
         raise RemediationError(_("Only the HQ office approves a plan."))
-    if plan.status not in OPEN:
+    if plan.status not in OPEN_VERSIONS:
         raise RemediationError(_("Version %(version)s is %(status)s and cannot be approved.")
                                % {"version": plan.version, "status": plan.get_status_display()})
     _needs_steps(plan, _("Version %(version)s has no steps: add at least one before approving it."))
     before = PLAN.snapshot(plan)
-    approved = Plan.objects.filter(pk=plan.pk, status__in=OPEN).update(
-        status=S.APPROVED, approved_by=actor, approved_at=timezone.now())
+    approved = Plan.objects.filter(pk=plan.pk, status__in=OPEN_VERSIONS).update(
+        status=Status.APPROVED, approved_by=actor, approved_at=timezone.now())
     if approved != 1:
         raise RemediationError(_("Someone else changed this plan meanwhile; reload the page."))
     plan.refresh_from_db()
     changes = [PLAN.change(plan, "update", before, PLAN.snapshot(plan))]
-    for old in Plan.objects.filter(target=plan.target, status=S.APPROVED).exclude(pk=plan.pk):
+    for old in Plan.objects.filter(target=plan.target, status=Status.APPROVED).exclude(pk=plan.pk):
         old_before = PLAN.snapshot(old)
-        Plan.objects.filter(pk=old.pk).update(status=S.SUPERSEDED)
-        old.status = S.SUPERSEDED
+        Plan.objects.filter(pk=old.pk).update(status=Status.SUPERSEDED)
+        old.status = Status.SUPERSEDED
         changes.append(PLAN.change(old, "update", old_before, PLAN.snapshot(old)))
     changelog_append(changes=changes, actor=actor,
                      reason=_("plan v%(version)s approved") % {"version": plan.version})

@@ -13,13 +13,14 @@ from taizhang.accounts.scoping import may, sees_whole_campaign
 from taizhang.core.transitions import TransitionRefused
 from taizhang.ledger.selectors import current_campaign, ledger_targets
 
+from .checks import RemediationError
 from .forms import LessonForm, OutcomeForm, StepForm, TenantFormSet, VerificationForm
 from .models import Outcome, Photo, PilotLesson, TransitionEvent, Verification
 from .models.plans import Means
 from .outcomes import OutcomeError, outcome_record, outcome_totals
 from .photos import PhotoError, photos_attach, photos_checked
 from .pilots import PilotError, lesson_record, pilot_comparison, pilot_mark, quota_warnings
-from .services import RemediationError, differences, verification_confirm, verification_record
+from .verification import differences, verification_confirm, verification_record
 from .workflow import offered_steps, target_step
 
 

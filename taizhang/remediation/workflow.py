@@ -20,8 +20,9 @@ from taizhang.ledger.services import target_change, target_lock, target_snapshot
 
 from .models import Acceptance, Inspection, Plan, TransitionEvent, Verification
 
-S = Target.State
-OPEN = (S.REGISTERED, S.VERIFIED, S.PLAN_APPROVED, S.IN_REMEDIATION, S.COMPLETION_REPORTED, S.REBOUND)
+State = Target.State
+OPEN_STATES = (State.REGISTERED, State.VERIFIED, State.PLAN_APPROVED, State.IN_REMEDIATION,
+               State.COMPLETION_REPORTED, State.REBOUND)
 
 
 # --- conditions: the locked target -> what is missing, or None --------------------------
@@ -44,7 +45,7 @@ def _acceptance_decided(decision: str, missing):
     """Met when the latest acceptance since the target last reported completion has this decision."""
     def check(target: Target) -> str | None:
         acceptances = Acceptance.objects.filter(target=target)
-        reported_at = (TransitionEvent.objects.filter(target=target, to_state=S.COMPLETION_REPORTED)
+        reported_at = (TransitionEvent.objects.filter(target=target, to_state=State.COMPLETION_REPORTED)
                        .order_by("-at", "-id").values_list("at", flat=True).first())
         if reported_at is not None:
             acceptances = acceptances.filter(decided_at__gte=reported_at)
@@ -63,7 +64,7 @@ def reinspection_failed(target: Target) -> str | None:
     # Every failed re-inspection moves its target to rebound in the same transaction, so a failure
     # not yet matched by a rebound is the new one; older failures caused earlier rebounds.
     failed = Inspection.objects.filter(target=target, passed=False).count()
-    if failed > TransitionEvent.objects.filter(target=target, to_state=S.REBOUND).count():
+    if failed > TransitionEvent.objects.filter(target=target, to_state=State.REBOUND).count():
         return None
     return _("No failed re-inspection for this target since it was closed.")
 
@@ -71,34 +72,35 @@ def reinspection_failed(target: Target) -> str | None:
 # --- the table ----------------------------------------------------------------------------
 
 STEPS = (
-    Step(S.REGISTERED, S.VERIFIED, Action.STEP_VERIFY, verification_confirmed, gettext_lazy("Mark verified")),
-    Step(S.VERIFIED, S.PLAN_APPROVED, Action.STEP_APPROVE_PLAN, plan_approved, gettext_lazy("Mark plan approved")),
-    Step(S.PLAN_APPROVED, S.IN_REMEDIATION, Action.STEP_START, None, gettext_lazy("Start remediation")),
-    Step(S.IN_REMEDIATION, S.COMPLETION_REPORTED, Action.STEP_REPORT_COMPLETION, None,
+    Step(State.REGISTERED, State.VERIFIED, Action.STEP_VERIFY, verification_confirmed, gettext_lazy("Mark verified")),
+    Step(State.VERIFIED, State.PLAN_APPROVED, Action.STEP_APPROVE_PLAN, plan_approved,
+         gettext_lazy("Mark plan approved")),
+    Step(State.PLAN_APPROVED, State.IN_REMEDIATION, Action.STEP_START, None, gettext_lazy("Start remediation")),
+    Step(State.IN_REMEDIATION, State.COMPLETION_REPORTED, Action.STEP_REPORT_COMPLETION, None,
          gettext_lazy("Report completion")),
-    Step(S.COMPLETION_REPORTED, S.CLOSED, Action.STEP_ACCEPT, acceptance_passed,
+    Step(State.COMPLETION_REPORTED, State.CLOSED, Action.STEP_ACCEPT, acceptance_passed,
          gettext_lazy("Close the account (销账)"), by_service=True),
-    Step(S.COMPLETION_REPORTED, S.IN_REMEDIATION, Action.STEP_ACCEPT, acceptance_failed,
+    Step(State.COMPLETION_REPORTED, State.IN_REMEDIATION, Action.STEP_ACCEPT, acceptance_failed,
          gettext_lazy("Return to remediation"), by_service=True),
-    Step(S.CLOSED, S.REBOUND, Action.STEP_REBOUND, reinspection_failed, gettext_lazy("Record rebound"),
+    Step(State.CLOSED, State.REBOUND, Action.STEP_REBOUND, reinspection_failed, gettext_lazy("Record rebound"),
          by_service=True),
-    Step(S.REBOUND, S.IN_REMEDIATION, Action.STEP_REMEDIATE_AGAIN, None, gettext_lazy("Remediate again")),
+    Step(State.REBOUND, State.IN_REMEDIATION, Action.STEP_REMEDIATE_AGAIN, None, gettext_lazy("Remediate again")),
     # A hold needs a reason and a review date: `_written` asks for them.
-    *(Step(state, S.ON_HOLD, Action.STEP_HOLD, None, gettext_lazy("Put on hold")) for state in OPEN),
+    *(Step(state, State.ON_HOLD, Action.STEP_HOLD, None, gettext_lazy("Put on hold")) for state in OPEN_STATES),
 )
 # Leaving hold goes back to the state the target was held from (its `held_from`).
-RESUME = Step(S.ON_HOLD, "", Action.STEP_RESUME, None, gettext_lazy("Resume"))
+RESUME = Step(State.ON_HOLD, "", Action.STEP_RESUME, None, gettext_lazy("Resume"))
 
 
 def _steps_from(machine: Machine, target: Target) -> list[Step]:
-    if target.state == S.ON_HOLD:
+    if target.state == State.ON_HOLD:
         return [replace(RESUME, target=target.held_from)]
     return [s for s in machine.steps if s.source == target.state]
 
 
 def _written(target: Target, step: Step, inputs) -> dict:
     """The hold fields every step writes: set when holding, cleared otherwise."""
-    holding = step.target == S.ON_HOLD
+    holding = step.target == State.ON_HOLD
     reason, review_on = inputs.get("hold_reason", ""), inputs.get("hold_review_on")
     if holding and (not reason.strip() or review_on is None):
         raise TransitionRefused(_("Putting a target on hold needs a reason and a review date."))

@@ -21,7 +21,7 @@ from taizhang.remediation.petitions import petition_handle, petition_record
 from taizhang.remediation.photos import photo_add
 from taizhang.remediation.pilots import lesson_record, pilot_mark
 from taizhang.remediation.plans import plan_approve, plan_create, plan_submit, policy_create, policy_update
-from taizhang.remediation.services import verification_confirm, verification_record
+from taizhang.remediation.verification import verification_confirm, verification_record
 from taizhang.remediation.workflow import target_step
 from tests.conftest import gc_row, make_xlsx
 

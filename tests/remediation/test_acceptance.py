@@ -14,8 +14,8 @@ from taizhang.core.models import ChangeLogEntry
 from taizhang.core.transitions import TransitionRefused
 from taizhang.ledger.models import Target
 from taizhang.remediation.acceptance import acceptance_record, inspection_record
+from taizhang.remediation.checks import RemediationError
 from taizhang.remediation.models import Acceptance, Inspection, TransitionEvent
-from taizhang.remediation.services import RemediationError
 from taizhang.remediation.workflow import target_step
 from tests.conftest import PRESET, make_target
 from tests.racing import race

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from taizhang.core.models import ChangeLogEntry
+from taizhang.remediation.checks import RemediationError
 from taizhang.remediation.legal import (
     lease_answer,
     lease_expose,
@@ -17,7 +18,6 @@ from taizhang.remediation.legal import (
     legal_step_open,
 )
 from taizhang.remediation.models import Lease, LegalStep
-from taizhang.remediation.services import RemediationError
 from tests.conftest import group_member
 from tests.racing import race
 

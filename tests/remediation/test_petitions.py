@@ -10,9 +10,9 @@ from django.utils import timezone
 from taizhang.accounts.models import Membership
 from taizhang.core.models import ChangeLogEntry
 from taizhang.ledger.models import Target
+from taizhang.remediation.checks import RemediationError
 from taizhang.remediation.models import Petition
 from taizhang.remediation.petitions import petition_flag, petition_handle, petition_record
-from taizhang.remediation.services import RemediationError
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -11,6 +11,7 @@ from taizhang.campaigns.presets import PresetError, parse_preset, preset_load
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.transitions import TransitionRefused
 from taizhang.ledger.models import Target
+from taizhang.remediation.checks import RemediationError
 from taizhang.remediation.models import Plan, PlanStep
 from taizhang.remediation.models.plans import Means
 from taizhang.remediation.plans import (
@@ -22,7 +23,7 @@ from taizhang.remediation.plans import (
     plan_update,
     policy_create,
 )
-from taizhang.remediation.services import RemediationError, verification_confirm, verification_record
+from taizhang.remediation.verification import verification_confirm, verification_record
 from taizhang.remediation.workflow import target_step
 from tests.conftest import PRESET
 from tests.racing import race

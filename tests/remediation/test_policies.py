@@ -9,10 +9,10 @@ from django.core.management import call_command
 
 from taizhang.campaigns.presets import preset_load
 from taizhang.core.models import ChangeLogEntry
+from taizhang.remediation.checks import RemediationError
 from taizhang.remediation.demo import DEMO_POLICIES
 from taizhang.remediation.models import Policy
 from taizhang.remediation.plans import policies_search, policy_citations, policy_create, policy_update
-from taizhang.remediation.services import RemediationError
 from tests.conftest import PRESET
 from tests.remediation.test_plans import _login, _plan, _policy
 

@@ -4,7 +4,7 @@ import pytest
 
 from taizhang.ledger.models import Target
 from taizhang.remediation.models import Verification
-from taizhang.remediation.services import verification_record
+from taizhang.remediation.verification import verification_record
 
 
 def test_street_user_verifies_on_the_phone_form_and_both_confirm(client, targets, personas):

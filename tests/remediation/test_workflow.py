@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.transitions import TransitionRefused
 from taizhang.ledger.models import Target
+from taizhang.remediation.checks import RemediationError
 from taizhang.remediation.models import TransitionEvent, Verification
-from taizhang.remediation.services import RemediationError, verification_confirm, verification_record
+from taizhang.remediation.verification import verification_confirm, verification_record
 from taizhang.remediation.workflow import target_step
 from tests.racing import race
 

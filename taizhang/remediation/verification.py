@@ -7,19 +7,15 @@ from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may
 from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
-from taizhang.core.errors import ServiceError
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock, target_update
 
+from .checks import RemediationError
 from .models import Tenant, Verification
 from .snapshots import VERIFICATION
 
 # Verified facts that, once both parties confirm, correct the ledger.
 LEDGER_FACTS = ("rented_floor_area", "resident_population", "business_count", "hazards", "longitude", "latitude")
-
-
-class RemediationError(ServiceError):
-    """A remediation write that is refused; the message says why."""
 
 
 @atomic
