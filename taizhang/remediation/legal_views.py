@@ -1,11 +1,11 @@
-"""Pages of the legal path and petitions: a target's leases, judicial steps and petitions, and the
-list of judicial steps across targets.
+"""Pages of the legal path: a target's legal and petitions section (its leases, judicial steps and
+petitions; the petitions' own posts are petition_views.py), and the list of judicial steps across
+targets.
 
 The target's section is one template partial: the work page loads it with HTMX, and each
 form in it posts back and gets the refreshed partial (without JavaScript: a redirect).
 """
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,7 +13,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from taizhang.ledger.selectors import current_campaign
@@ -32,69 +31,12 @@ from .legal import (
     may_record_lease,
     target_leases,
 )
+from .legal_forms import AnswerForm, DayForm, LeaseForm, LegalFilterForm, PetitionForm, StepDoneForm, StepOpenForm
 from .models import Lease, LegalStep, Petition
-from .petitions import may_handle_petitions, petition_flag, petition_handle, petition_record, target_petitions
+from .petitions import may_handle_petitions, target_petitions
 from .views import _target
 
 PAGE_SIZE = 50
-DAY = forms.DateInput(attrs={"type": "date"})
-
-
-class LeaseForm(forms.ModelForm):
-    class Meta:
-        model = Lease
-        fields = ["lessee", "kind", "ends_on", "notes"]
-        widgets = {"ends_on": DAY, "notes": forms.Textarea(attrs={"rows": 2})}
-
-
-class DayForm(forms.Form):
-    day = forms.DateField(label=gettext_lazy("Date"), widget=DAY)
-
-
-class AnswerForm(DayForm):
-    answer = forms.ChoiceField(label=gettext_lazy("Answer"),
-                               choices=[c for c in Lease.Answer.choices if c[0] != Lease.Answer.PENDING])
-
-
-class StepOpenForm(forms.ModelForm):
-    class Meta:
-        model = LegalStep
-        fields = ["stage", "due_on", "court", "case_number"]
-        widgets = {"due_on": DAY}
-
-
-class StepDoneForm(forms.ModelForm):
-    class Meta:
-        model = LegalStep
-        fields = ["done_on", "court", "case_number", "result"]
-        widgets = {"done_on": DAY, "result": forms.Textarea(attrs={"rows": 2})}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["done_on"].required = True
-
-
-class PetitionForm(forms.ModelForm):
-    class Meta:
-        model = Petition
-        fields = ["petitioner", "channel", "received_on", "content", "stability_risk"]
-        widgets = {"received_on": DAY, "content": forms.Textarea(attrs={"rows": 3})}
-
-
-class HandleForm(forms.ModelForm):
-    class Meta:
-        model = Petition
-        fields = ["status", "reply", "replied_on"]
-        widgets = {"replied_on": DAY, "reply": forms.Textarea(attrs={"rows": 2})}
-
-
-class FlagForm(forms.Form):
-    stability_risk = forms.BooleanField(required=False)
-
-
-class LegalFilterForm(forms.Form):
-    stage = forms.ChoiceField(choices=[("", "")] + LegalStep.Stage.choices, required=False)
-    overdue = forms.BooleanField(required=False)
 
 
 def _context(request, target, notice=None) -> dict:
@@ -123,7 +65,7 @@ def _after(request, target, *, error: str = "", success: str = ""):
     return redirect("remediation:legal", pk=target.pk)
 
 
-def _write(request, target, form, action, success: str):
+def section_write(request, target, form, action, success: str):
     """Read the form, call the service; refusals come back as a message naming the field."""
     if not form.is_valid():
         errors = [_("%(field)s: %(message)s") % {"field": form.fields[f].label, "message": " ".join(e)}
@@ -143,11 +85,6 @@ def _lease(request, lease_id):
     return lease, _target(request, lease.target_id)
 
 
-def _petition(request, petition_id):
-    petition = get_object_or_404(Petition, pk=petition_id)
-    return petition, _target(request, petition.target_id)
-
-
 @login_required
 def legal(request, pk):
     target = _target(request, pk)
@@ -159,43 +96,44 @@ def legal(request, pk):
 @login_required
 def lease_add(request, pk):
     target = _target(request, pk)
-    return _write(request, target, LeaseForm(request.POST),
-                  lambda d: lease_record(target=target, actor=request.user, **d), _("Lease recorded."))
+    return section_write(request, target, LeaseForm(request.POST),
+                         lambda d: lease_record(target=target, actor=request.user, **d), _("Lease recorded."))
 
 
 @require_POST
 @login_required
 def notice(request, lease_id):
     lease, target = _lease(request, lease_id)
-    return _write(request, target, DayForm(request.POST),
-                  lambda d: lease_notice(lease=lease, actor=request.user, sent_on=d["day"]),
-                  _("Termination notice recorded."))
+    return section_write(request, target, DayForm(request.POST),
+                         lambda d: lease_notice(lease=lease, actor=request.user, sent_on=d["day"]),
+                         _("Termination notice recorded."))
 
 
 @require_POST
 @login_required
 def answer(request, lease_id):
     lease, target = _lease(request, lease_id)
-    return _write(request, target, AnswerForm(request.POST),
-                  lambda d: lease_answer(lease=lease, actor=request.user, answer=d["answer"], answered_on=d["day"]),
-                  _("Answer recorded."))
+    return section_write(request, target, AnswerForm(request.POST),
+                         lambda d: lease_answer(lease=lease, actor=request.user, answer=d["answer"],
+                                                answered_on=d["day"]),
+                         _("Answer recorded."))
 
 
 @require_POST
 @login_required
 def exposure(request, lease_id):
     lease, target = _lease(request, lease_id)
-    return _write(request, target, DayForm(request.POST),
-                  lambda d: lease_expose(lease=lease, actor=request.user, exposed_on=d["day"]),
-                  _("Exposure recorded."))
+    return section_write(request, target, DayForm(request.POST),
+                         lambda d: lease_expose(lease=lease, actor=request.user, exposed_on=d["day"]),
+                         _("Exposure recorded."))
 
 
 @require_POST
 @login_required
 def step_open(request, lease_id):
     lease, target = _lease(request, lease_id)
-    return _write(request, target, StepOpenForm(request.POST),
-                  lambda d: legal_step_open(lease=lease, actor=request.user, **d), _("Judicial step opened."))
+    return section_write(request, target, StepOpenForm(request.POST),
+                         lambda d: legal_step_open(lease=lease, actor=request.user, **d), _("Judicial step opened."))
 
 
 @require_POST
@@ -203,32 +141,8 @@ def step_open(request, lease_id):
 def step_done(request, step_id):
     step = get_object_or_404(LegalStep.objects.select_related("lease"), pk=step_id)
     target = _target(request, step.lease.target_id)
-    return _write(request, target, StepDoneForm(request.POST),
-                  lambda d: legal_step_done(step=step, actor=request.user, **d), _("Judicial step done."))
-
-
-@require_POST
-@login_required
-def petition_add(request, pk):
-    target = _target(request, pk)
-    return _write(request, target, PetitionForm(request.POST),
-                  lambda d: petition_record(target=target, actor=request.user, **d), _("Petition recorded."))
-
-
-@require_POST
-@login_required
-def petition_reply(request, petition_id):
-    petition, target = _petition(request, petition_id)
-    return _write(request, target, HandleForm(request.POST),
-                  lambda d: petition_handle(petition=petition, actor=request.user, **d), _("Petition updated."))
-
-
-@require_POST
-@login_required
-def petition_risk(request, petition_id):
-    petition, target = _petition(request, petition_id)
-    return _write(request, target, FlagForm(request.POST),
-                  lambda d: petition_flag(petition=petition, actor=request.user, **d), _("Stability-risk flag saved."))
+    return section_write(request, target, StepDoneForm(request.POST),
+                         lambda d: legal_step_done(step=step, actor=request.user, **d), _("Judicial step done."))
 
 
 @require_GET

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import acceptance_views, legal_views, plan_views, views
+from . import acceptance_views, legal_views, petition_views, plan_views, views
 
 app_name = "remediation"
 urlpatterns = [
@@ -22,9 +22,9 @@ urlpatterns = [
     path("leases/<int:lease_id>/steps/", legal_views.step_open, name="legal_step_open"),
     path("legal-steps/<int:step_id>/done/", legal_views.step_done, name="legal_step_done"),
     path("legal/", legal_views.legal_list, name="legal_list"),
-    path("targets/<int:pk>/petitions/", legal_views.petition_add, name="petition_add"),
-    path("petitions/<int:petition_id>/handle/", legal_views.petition_reply, name="petition_handle"),
-    path("petitions/<int:petition_id>/risk/", legal_views.petition_risk, name="petition_risk"),
+    path("targets/<int:pk>/petitions/", petition_views.petition_add, name="petition_add"),
+    path("petitions/<int:petition_id>/handle/", petition_views.petition_reply, name="petition_handle"),
+    path("petitions/<int:petition_id>/risk/", petition_views.petition_risk, name="petition_risk"),
     path("targets/<int:pk>/plans/", plan_views.plans, name="plans"),
     path("targets/<int:pk>/plans/new/", plan_views.plan_create_view, name="plan_create"),
     path("targets/<int:pk>/plans/next/", plan_views.plan_new_version_view, name="plan_new_version"),
