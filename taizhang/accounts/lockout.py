@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from taizhang.core.changelog import Change, changelog_append
 
 from .models import Membership
+from .permissions import ALLOWED, Action
 
 
 def client_ip(request) -> str | None:
@@ -59,7 +60,9 @@ def unlockable_users(user):
     users = get_user_model().objects.all()
     if user.is_active and user.is_superuser:
         return users
-    campaigns = Membership.objects.filter(user=user, role=Membership.Role.OFFICE).values("unit__campaign_id")
+    # The campaigns where the user keeps the books (the access rule's table, not a role named here).
+    campaigns = Membership.objects.filter(user=user, role__in=ALLOWED[Action.KEEP_BOOKS].roles).values(
+        "unit__campaign_id")
     return users.filter(memberships__unit__campaign_id__in=campaigns).distinct()
 
 
