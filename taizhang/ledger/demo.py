@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import Membership
 from taizhang.campaigns.models import Campaign, GroupDuty, OrgUnit
+from taizhang.campaigns.snapshots import ORG_UNIT
 from taizhang.core.models import ChangeLogEntry
 
 from .models import DemoDatabase, Target
@@ -217,8 +218,9 @@ def demo_load(*, campaign: Campaign, seed: int = 2015, total: int | None = None)
     if Target.objects.filter(campaign=campaign).exists():
         raise ValueError("campaign %s already has targets" % campaign.slug)
     targets, units = DemoBuilder(campaign, seed).build(total)
-    OrgUnit.objects.bulk_create(units, batch_size=500)
-    targets_bulk_save(campaign=campaign, creates=targets, updates=[], actor=None, reason="演示数据")
+    OrgUnit.objects.bulk_create(units, batch_size=500)  # sets their ids (RETURNING, on both databases)
+    targets_bulk_save(campaign=campaign, creates=targets, updates=[], actor=None, reason="演示数据",
+                      extra_changes=[ORG_UNIT.created(unit) for unit in units])
     return len(targets)
 
 

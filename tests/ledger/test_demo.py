@@ -51,3 +51,17 @@ def test_demo_accounts_one_per_role_the_group_one_in_the_legal_group(campaign):
     assert set(rows) == {"leader", "office", "group", "street", "unit", "discipline", "liaison"}
     assert rows["group"] == "政策法规组"  # the group with the legal duty, to show what a group may do
     assert demo_users(campaign) and Membership.objects.filter(user__username="group").count() == 1  # idempotent
+
+
+def test_the_demo_logs_the_rights_units_it_creates(campaign):
+    from taizhang.campaigns.models import OrgUnit
+    from taizhang.core.changelog import Break, changelog_verify
+    from taizhang.core.models import ChangeLogEntry
+    from taizhang.ledger.demo import demo_load
+
+    demo_load(campaign=campaign, total=60)
+    units = set(OrgUnit.objects.filter(campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT).values_list("pk", flat=True))
+    logged = ChangeLogEntry.objects.filter(object_type="campaigns.orgunit", action="create",
+                                           object_id__in=[str(pk) for pk in units])
+    assert units and logged.count() == len(units)
+    assert not any(isinstance(item, Break) for item in changelog_verify())
