@@ -93,8 +93,3 @@ ALLOWED = {
     # Unlocking accounts and printing the change log's digest.
     Action.KEEP_BOOKS: _roles(R.OFFICE),
 }
-
-
-def roles_allowed(action: Action) -> frozenset:
-    """The roles of an action's row."""
-    return ALLOWED[action].roles
