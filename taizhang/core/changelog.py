@@ -212,6 +212,7 @@ def changelog_verify(*, against: Digest | None = None) -> Iterator[int | Break]:
         return
     prev = GENESIS
     last_id = 0
+    digest_found = False
     for entry in ChangeLogEntry.objects.order_by("id").iterator(chunk_size=2000):
         if entry.prev_hash != prev:
             yield Break(entry.pk, "missing-before")
@@ -219,17 +220,17 @@ def changelog_verify(*, against: Digest | None = None) -> Iterator[int | Break]:
         if entry_hash(entry, prev, key if entry.pk >= keyed_from else None) != entry.hash:
             yield Break(entry.pk, "altered")
             return
-        if against is not None and entry.pk == against.last_id and entry.hash != against.last_hash:
-            yield Break(entry.pk, "digest-differs")
-            return
+        if against is not None and entry.pk == against.last_id:
+            if entry.hash != against.last_hash:
+                yield Break(entry.pk, "digest-differs")
+                return
+            digest_found = True
         prev, last_id = entry.hash, entry.pk
         yield entry.pk
     if head and (head.last_hash != prev or head.last_id != last_id):
         yield Break(head.last_id, "missing-after")
         return
-    if against is not None and against.last_id > last_id:
-        yield Break(against.last_id, "digest-missing")
-    elif against is not None and against.last_id and not ChangeLogEntry.objects.filter(pk=against.last_id).exists():
+    if against is not None and against.last_id and not digest_found:
         yield Break(against.last_id, "digest-missing")
 
 
