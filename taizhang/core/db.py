@@ -18,13 +18,14 @@ TRANSIENT_SQLSTATES = {"40P01", "40001"}
 
 def is_transient(exc: BaseException) -> bool:
     """Whether a database error is one that the same transaction, run again, may not meet."""
-    if not isinstance(exc, OperationalError):
-        return False
-    cause = exc.__cause__
-    if getattr(cause, "sqlstate", None) in TRANSIENT_SQLSTATES:
-        return True
-    # SQLite: only once its busy timeout has run out; IMMEDIATE transactions queue before that.
-    return "database is locked" in str(exc)
+    return isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether the database could not take the write now: a transient failure that retries did
+    not get past, or SQLite's busy timeout run out. That last one is not retried: its writers
+    already queued for the whole timeout, and a retry would make the writer wait as long again."""
+    return is_transient(exc) or (isinstance(exc, OperationalError) and "database is locked" in str(exc))
 
 
 def atomic(func=None, *, retry_when=is_transient):

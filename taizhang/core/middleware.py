@@ -7,7 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .context import request_context
-from .db import is_transient
+from .db import is_busy
 from .errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class RefusalMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, ServiceError):
             return _refused(request, str(exception), exception.status)
-        if is_transient(exception):
+        if is_busy(exception):
             logger.warning("database still busy after retries: %s", exception)
             return _refused(request, _("The ledger is busy with other changes right now; nothing was changed. "
                                        "Try again in a moment."), 503)
