@@ -379,6 +379,8 @@ def _parse_text(raw, *, max_length: int | None, failures: list):
     text = " ".join(raw.split()) if raw.__class__ is str else clean_text(raw)
     if text[:1] in _CLEAR_STARTS and is_clear_marker(text):
         return CLEAR
+    if text.isprintable() and (max_length is None or len(text) <= max_length):
+        return text or None  # what text_check passes, without the call
     try:
         return text_check(text, max_length) or None
     except ValueProblem as exc:
