@@ -186,7 +186,8 @@ def value_check(column: Column, value):
     """`value` (of the column's type, not blank) as the ledger keeps it; raises ValueProblem."""
     kind = column.kind
     if kind == "text":
-        return text_check(value if value.__class__ is str else clean_text(value), _max_length(column.field))
+        # One line, as a cell is read (clean_text): a tab or line break typed anywhere is a space.
+        return text_check(clean_text(value), _max_length(column.field))
     if kind == "label":
         # A new responsible unit, created on apply: its name must fit its table.
         return text_check(value, UNIT_NAME_MAX) if isinstance(value, str) else value
