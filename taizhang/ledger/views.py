@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from taizhang.accounts.permissions import Action
-from taizhang.accounts.scoping import campaigns_for, can_edit, may, sees_whole_campaign, units_visible_q
+from taizhang.accounts.scoping import can_edit, may, sees_whole_campaign, units_visible_q
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.requests import InputRefused, parse_id
 
@@ -46,24 +46,6 @@ def _ledger(request, kind, code):
     form = LedgerFilterForm(request.GET, campaign=campaign)
     targets = form.apply(ledger_targets(request.user, campaign, unit))
     return campaign, unit, form, targets
-
-
-@require_GET
-@login_required
-def home(request):
-    if not campaigns_for(request.user).exists():
-        return render(request, "ledger/no_role.html", status=403)
-    campaign = current_campaign(request)
-    targets = ledger_targets(request.user, campaign)
-    units = OrgUnit.objects.filter(units_visible_q(request.user), campaign=campaign)
-    counts = {
-        kind: units.filter(kind=unit_kind).order_by("sort", "code")
-        for kind, unit_kind in (("street", OrgUnit.Kind.STREET), ("system", OrgUnit.Kind.SYSTEM))
-    }
-    return render(request, "ledger/home.html", {
-        "campaign": campaign, "total": targets.count(), "streets": counts["street"],
-        "systems": counts["system"], "has_units": units.filter(kind=OrgUnit.Kind.RIGHTS_UNIT).exists(),
-    })
 
 
 @require_GET
