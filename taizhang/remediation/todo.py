@@ -161,10 +161,12 @@ def _leases(w: Window) -> QuerySet:
 
 
 def _lease_line(lease: Lease, w: Window) -> Line:
-    text = _("%(lessee)s refused on %(day)s to end the lease: no judicial step yet") % {
-        "lessee": lease.lessee, "day": lease.answered_on.isoformat()}
     if lease.exposed_on:
-        text += " " + _("(exposed on %(day)s)") % {"day": lease.exposed_on.isoformat()}
+        text = _("%(lessee)s refused on %(day)s to end the lease, exposed on %(exposed)s: no judicial step yet") % {
+            "lessee": lease.lessee, "day": lease.answered_on.isoformat(), "exposed": lease.exposed_on.isoformat()}
+    else:
+        text = _("%(lessee)s refused on %(day)s to end the lease: no judicial step yet") % {
+            "lessee": lease.lessee, "day": lease.answered_on.isoformat()}
     url = _url("remediation:legal", lease.target_id, "lease-%d" % lease.pk)
     return Line(lease.target, text, lease.answered_on, url)
 

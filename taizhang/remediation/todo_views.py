@@ -39,15 +39,18 @@ def home(request):
         return _no_role(request)
     campaign, user, today = current_campaign(request), request.user, timezone.localdate()
     streets = liaison_streets(user, campaign)
+    figures = scope_figures(ledger_targets(user, campaign))
+    # The next milestone, or the last once all are past.
+    milestone = (campaign.milestones.filter(due_on__gte=today).first()
+                 or campaign.milestones.order_by("due_on").last())
     return render(request, "remediation/home.html", {
-        "campaign": campaign, "today": today, "todo": todo_summary(user, campaign, today),
-        "figures": scope_figures(ledger_targets(user, campaign)), "overdue": overdue_figures(user, campaign, today),
+        "campaign": campaign, "todo": todo_summary(user, campaign, today), "figures": figures,
+        "overdue": overdue_figures(user, campaign, today), "milestone": milestone,
+        "behind": bool(milestone and milestone.required_pct and figures["closed_pct"] < milestone.required_pct),
         "whole_campaign": sees_whole_campaign(user, campaign),
         "scope_units": [m.unit for m in memberships(user) if m.unit.campaign_id == campaign.pk],
         "liaison_streets": streets,
         "liaison_leaders": Liaison.objects.filter(street__in=streets).select_related("street") if streets else [],
-        "milestone": (campaign.milestones.filter(due_on__gte=today).first()
-                      or campaign.milestones.order_by("due_on").last()),
         "petitions": (petition_figures(user, campaign, today)
                       if may_in_campaign(user, campaign, Action.OVERDUE_WATCH) else None),
         "ledgers": OrgUnit.objects.filter(units_visible_q(user), campaign=campaign,

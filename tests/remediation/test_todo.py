@@ -356,7 +356,10 @@ def test_the_leader_sees_the_whole_campaign_and_nothing_to_do(client, world, per
     html = _home(client, personas["lee"])
     assert "The whole campaign" in html and "Open the ledger (7 targets)" in html
     assert "Nothing waits for you." in html
-    assert re.search(r"Re-inspections overdue: <strong class=\"bad\">1</strong>", html)
+    assert '<li data-kind="inspections">Re-inspections overdue <strong class="bad">1</strong>' in html
+    # One closed of seven, against the pledge of 30 % by 2016-06-30.
+    assert "Closed (销账): 14%." in html and "Milestone 2016-06-30: 完成台账任务的30%，力争完成50%." in html
+    assert '<span class="bad">Behind: 30% required.</span>' in html
 
 
 def test_the_liaison_leader_sees_the_street_he_is_paired_with_named_with_its_figures(client, world, personas):
