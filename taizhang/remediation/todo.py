@@ -23,8 +23,19 @@ from django.utils.translation import gettext_lazy
 
 from taizhang.accounts.models import Membership
 from taizhang.accounts.permissions import Action
-from taizhang.accounts.scoping import NOTHING, may_q, visible_q
+from taizhang.accounts.scoping import (
+    NOTHING,
+    liaison_streets,
+    may_in_campaign,
+    may_q,
+    memberships,
+    sees_whole_campaign,
+    units_visible_q,
+    visible_q,
+)
+from taizhang.campaigns.models import Liaison, OrgUnit
 from taizhang.ledger.models import Target
+from taizhang.ledger.selectors import ledger_targets
 
 from .models import Inspection, Lease, LegalStep, Petition, Plan, PlanStep, TransitionEvent, Verification
 
@@ -335,3 +346,30 @@ def petition_figures(user, campaign, today: datetime.date) -> dict:
         status=Petition.Status.CLOSED).aggregate(
         open=Count("pk"), risk=Count("pk", filter=Q(stability_risk=True)),
         late=Count("pk", filter=Q(received_on__lt=since)))
+
+
+# --- the home page -------------------------------------------------------------------------------
+
+def home_figures(user, campaign, today: datetime.date) -> dict:
+    """What the home page shows the user: its to-do by kind, the figures of what it sees against
+    the next milestone, what is overdue there, the street a liaison leader follows (with the
+    district leader the preset names for it), the petitions for discipline inspection, and the
+    street and system ledgers it may open."""
+    figures = scope_figures(ledger_targets(user, campaign))
+    # The next milestone, or the last once all are past.
+    milestone = (campaign.milestones.filter(due_on__gte=today).first()
+                 or campaign.milestones.order_by("due_on").last())
+    streets = liaison_streets(user, campaign)
+    return {
+        "todo": todo_summary(user, campaign, today), "figures": figures,
+        "overdue": overdue_figures(user, campaign, today), "milestone": milestone,
+        "behind": bool(milestone and milestone.required_pct and figures["closed_pct"] < milestone.required_pct),
+        "whole_campaign": sees_whole_campaign(user, campaign),
+        "scope_units": [m.unit for m in memberships(user) if m.unit.campaign_id == campaign.pk],
+        "liaison_streets": streets,
+        "liaison_leaders": list(Liaison.objects.filter(street__in=streets).select_related("street")) if streets else [],
+        "petitions": (petition_figures(user, campaign, today)
+                      if may_in_campaign(user, campaign, Action.OVERDUE_WATCH) else None),
+        "ledgers": list(OrgUnit.objects.filter(units_visible_q(user), campaign=campaign,
+                                               kind__in=[OrgUnit.Kind.STREET, OrgUnit.Kind.SYSTEM])),
+    }

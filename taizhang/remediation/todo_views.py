@@ -11,19 +11,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from taizhang.accounts.permissions import Action
-from taizhang.accounts.scoping import (
-    liaison_streets,
-    may,
-    may_in_campaign,
-    memberships,
-    sees_whole_campaign,
-    units_visible_q,
-)
-from taizhang.campaigns.models import Liaison, OrgUnit
-from taizhang.ledger.selectors import current_campaign, ledger_targets, user_campaigns
+from taizhang.accounts.scoping import may
+from taizhang.ledger.selectors import current_campaign, user_campaigns
 
 from .petitions import petitions_visible
-from .todo import overdue_figures, petition_figures, scope_figures, todo_count, todo_sections, todo_summary
+from .todo import home_figures, todo_count, todo_sections
 
 PAGE_SIZE = 50
 
@@ -38,24 +30,7 @@ def home(request):
     if not user_campaigns(request):
         return _no_role(request)
     campaign, user, today = current_campaign(request), request.user, timezone.localdate()
-    streets = liaison_streets(user, campaign)
-    figures = scope_figures(ledger_targets(user, campaign))
-    # The next milestone, or the last once all are past.
-    milestone = (campaign.milestones.filter(due_on__gte=today).first()
-                 or campaign.milestones.order_by("due_on").last())
-    return render(request, "remediation/home.html", {
-        "campaign": campaign, "todo": todo_summary(user, campaign, today), "figures": figures,
-        "overdue": overdue_figures(user, campaign, today), "milestone": milestone,
-        "behind": bool(milestone and milestone.required_pct and figures["closed_pct"] < milestone.required_pct),
-        "whole_campaign": sees_whole_campaign(user, campaign),
-        "scope_units": [m.unit for m in memberships(user) if m.unit.campaign_id == campaign.pk],
-        "liaison_streets": streets,
-        "liaison_leaders": Liaison.objects.filter(street__in=streets).select_related("street") if streets else [],
-        "petitions": (petition_figures(user, campaign, today)
-                      if may_in_campaign(user, campaign, Action.OVERDUE_WATCH) else None),
-        "ledgers": OrgUnit.objects.filter(units_visible_q(user), campaign=campaign,
-                                          kind__in=[OrgUnit.Kind.STREET, OrgUnit.Kind.SYSTEM]),
-    })
+    return render(request, "remediation/home.html", dict(home_figures(user, campaign, today), campaign=campaign))
 
 
 @require_GET
