@@ -47,6 +47,9 @@ class Action(StrEnum):
     JUDICIAL_RECORD = "judicial.record"
     PETITION_HANDLE = "petition.handle"
     KEEP_BOOKS = "books.keep"
+    # The campaign's whole change log: read, filter and export it, and prove the chain.
+    HISTORY_READ = "history.read"
+    HISTORY_VERIFY = "history.verify"
 
 
 @dataclass(frozen=True)
@@ -92,4 +95,7 @@ ALLOWED = {
     Action.PETITION_HANDLE: _roles(R.STREET, R.OFFICE, duties=[GroupDuty.PETITIONS]),
     # Unlocking accounts and printing the change log's digest.
     Action.KEEP_BOOKS: _roles(R.OFFICE),
+    # The HQ office keeps the books; discipline inspection checks them.
+    Action.HISTORY_READ: _roles(R.OFFICE, R.DISCIPLINE),
+    Action.HISTORY_VERIFY: _roles(R.OFFICE, R.DISCIPLINE),
 }
