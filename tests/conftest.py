@@ -50,6 +50,14 @@ def ledger_state():
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a page asked for in English leaves the thread's
+    language active (LocaleMiddleware activates it and nothing deactivates it after)."""
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The production hasher is slow by design; nine personas per test would take seconds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -50,6 +50,9 @@ class Action(StrEnum):
     # Whom a to-do list (remediation.todo) reminds, where no action above says it.
     PLAN_CARRY_OUT = "plan.carry_out"
     OVERDUE_WATCH = "overdue.watch"
+    # The campaign's whole change log: read, filter and export it, and prove the chain.
+    HISTORY_READ = "history.read"
+    HISTORY_VERIFY = "history.verify"
 
 
 @dataclass(frozen=True)
@@ -100,4 +103,7 @@ ALLOWED = {
     Action.PLAN_CARRY_OUT: _roles(R.STREET, R.UNIT),
     # Discipline inspection follows what is overdue, and the petitions, across what it sees.
     Action.OVERDUE_WATCH: _roles(R.DISCIPLINE),
+    # The HQ office keeps the books; discipline inspection checks them.
+    Action.HISTORY_READ: _roles(R.OFFICE, R.DISCIPLINE),
+    Action.HISTORY_VERIFY: _roles(R.OFFICE, R.DISCIPLINE),
 }

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .bulk import insert_prepared, json_text_param
 from .context import current_request_id
@@ -234,6 +235,18 @@ def changelog_verify(*, against: Digest | None = None) -> Iterator[int | Break]:
         yield Break(against.last_id, "digest-missing")
 
 
+# What each Break means, for the command line and the change-log page alike.
+PROBLEMS = {
+    "altered": _("entry #%(entry)s was altered after it was written (its seal does not match its content)"),
+    "missing-before": _("the chain is broken at entry #%(entry)s: an entry before it was removed or inserted"),
+    "missing-after": _("entries after #%(entry)s were removed (the chain head does not match the last entry)"),
+    "head-altered": _("the chain head (last entry #%(entry)s) was altered: its seal does not match it"),
+    "digest-forged": _("the digest (entry #%(entry)s) was not made with this installation's key"),
+    "digest-differs": _("entry #%(entry)s is not the one the digest recorded: history up to it was rewritten"),
+    "digest-missing": _("entry #%(entry)s, which the digest recorded, is no longer in the chain"),
+}
+
+
 @dataclass(frozen=True)
 class Mismatch:
     """A stored record that is not what its change log says it became."""
@@ -297,3 +310,46 @@ def _compare(object_type: str, object_id: str, after: dict | None, row: dict | N
 
 def _natural(object_id: str):
     return (len(object_id), object_id)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What `history_verify` found: the entries checked, the first break (if any), and, when
+    the chain holds, the stored records that differ from their log."""
+
+    checked: int
+    broken: Break | None
+    mismatches: list[Mismatch]
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None and not self.mismatches
+
+    def problem(self) -> str:
+        """The break in words, in the active language ("" if none)."""
+        if self.broken is None:
+            return ""
+        return PROBLEMS[self.broken.problem] % {"entry": self.broken.entry_id}
+
+
+def history_verify(*, against: Digest | None = None, progress: Callable[[], Any] | None = None) -> Verdict:
+    """The whole check `verify_history` and the change-log page run: the chain walked entry by
+    entry (`progress` called after each), then, if it holds, the stored records replayed
+    against their latest entries."""
+    checked = 0
+    for item in changelog_verify(against=against):
+        if isinstance(item, Break):
+            return Verdict(checked, item, [])
+        checked += 1
+        if progress is not None:
+            progress()
+    return Verdict(checked, None, [*changelog_replay(), *(m for check in _CHECKS for m in check())])
+
+
+# Further checks of stored records against the log (core.snapshots: each entry's target).
+_CHECKS: list[Callable[[], Iterator[Mismatch]]] = []
+
+
+def check_register(check: Callable[[], Iterator[Mismatch]]) -> None:
+    """Have `history_verify` also run `check`, after the replay."""
+    _CHECKS.append(check)

@@ -6,10 +6,15 @@ quantized to the field's places, days in ISO form) and the target the record bel
 Every service that writes the model logs `change(...)` of it, the history pages label
 fields from it, and the as-of replay reads stored records through `Serializer.stored`.
 
-A declaration only says how new entries are written: stored entries keep what they
-recorded (their seal covers it), so a page reading them copes with keys they lack.
+The declaration also says how a stored value reads on a page (`Serializer.show`), in the
+active language: a choice by its label, a flag by its words, 是/否 for yes and no, an
+amount with its unit, a day as the language writes days, a user or a unit by name. A
+declaration only says how new entries are written: stored entries keep what they recorded
+(their seal covers it), so a page reading them copes with keys they lack and values in an
+older form (shown as they are).
 """
 
+import datetime
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,9 +23,15 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import dateformat
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import get_format
 from django.utils.text import capfirst
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from .changelog import Change, Mismatch
+from .changelog import Change, Mismatch, check_register
 from .models import ChangeLogEntry
 
 
@@ -30,12 +41,15 @@ class Field:
 
     `convert` is applied to values other than None (None for as they are); `source` is the
     attribute read instead of the field's name; `whole`: `convert` is given the record itself
-    (lists of child rows), so the field has no bulk form.
+    (lists of child rows), so the field has no bulk form. `show` says how a stored value
+    (never None) reads on a page, given the page's `Names`; without it, a special field's
+    value reads as it is, a plain one as its model field says.
     """
 
     convert: Callable[[Any], Any] | None = None
     source: str | None = None
     whole: bool = False
+    show: Callable[[Any, Any], str] | None = None
 
 
 def quantized(places: int) -> Callable[[Any], str]:
@@ -62,18 +76,126 @@ def label_name(related) -> str:
 LABEL = Field(label_name)  # a related label (street, type, unit) by its name
 
 
+# How stored values read on a page. Each takes the stored value (never None) and the page's
+# `Names` (core.readable), and returns text in the active language. What depends only on the
+# language (labels, words, formats) is worked out once per page, in `names.memo`.
+
+SQUARE_METRES = _("m²")
+YUAN = _("yuan")
+
+
+def once(names, key, make: Callable[[], Any]):
+    """`make()`, computed once per page when the page's `names` is given (a page reads in one
+    language), else every time."""
+    if names is None:
+        return make()
+    memo = names.memo
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
+def plain(value, names=None) -> str:
+    """A value as it is: lists joined with 、, yes and no in words."""
+    if isinstance(value, bool):
+        return yes_no(value, names)
+    if isinstance(value, list):
+        return "、".join(plain(v, names) for v in value if v is not None and v != "")
+    if isinstance(value, dict):
+        return "；".join("%s: %s" % (k, plain(v, names)) for k, v in value.items())
+    return str(value)
+
+
+def yes_no(value, names=None) -> str:
+    return once(names, yes_no, lambda: (gettext("no"), gettext("yes")))[bool(value)]
+
+
+def choice(choices) -> Callable[[Any, Any], str]:
+    """A stored code by its label ("safety_hazard" -> 重大安全隐患); an unknown code as it is."""
+
+    def show(value, names=None) -> str:
+        labels = once(names, show, lambda: {code: str(label) for code, label in choices})
+        return labels.get(value, str(value))
+
+    return show
+
+
+def choice_list(choices) -> Callable[[Any, Any], str]:
+    """A list of stored codes by their labels, joined with 、."""
+    one = choice(choices)
+
+    def show(values, names=None) -> str:
+        return "、".join(one(v, names) for v in values) if isinstance(values, list) else one(values, names)
+
+    return show
+
+
+def amount(unit=None) -> Callable[[Any, Any], str]:
+    """A number as stored ("1200.50", exact to the field's places), with its unit if it has one."""
+
+    def show(value, names=None) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+            return plain(value, names)
+        number = str(Decimal(value) if isinstance(value, str) else value)
+        if unit is None:
+            return number
+        written, unit_text = once(names, show, lambda: (gettext("%(number)s %(unit)s"), str(unit)))
+        return written % {"number": number, "unit": unit_text}
+
+    return show
+
+
+def day(value, names=None) -> str:
+    """An ISO day as the page's language writes days (2016年3月1日, March 1, 2016)."""
+    return dateformat.format(datetime.date.fromisoformat(value), once(names, day, lambda: get_format("DATE_FORMAT")))
+
+
+def moment(value, names=None) -> str:
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValueError(value)
+    written = once(names, moment, lambda: get_format("DATETIME_FORMAT"))
+    return dateformat.format(localtime(parsed) if parsed.tzinfo else parsed, written)
+
+
+def naming(show: Callable[[Any, Any], str]) -> Callable[[Any, Any], str]:
+    """Marks a way of reading that names other records (asks `names.of`): a page reads such
+    values twice, first to learn which names to look up (core.readable)."""
+    show.names_records = True
+    return show
+
+
+def related(model, *, by: str = "pk", label: str | None = None) -> Callable[[Any, Any], str]:
+    """A record referred to by its id (or `by`, a code) read by name: a user by full name or
+    user name, a record with a name or title by it, `label` if given, else its kind and id."""
+
+    @naming
+    def show(value, names) -> str:
+        return names.of(model, value, by=by, label=label)
+
+    return show
+
+
 class Serializer:
     """A model's declared snapshot; made by `declare`."""
 
     def __init__(self, object_type: str, model: type[models.Model], fields: Iterable[str], *,
                  target: str | None, special: dict[str, Field] | None = None,
-                 headings: dict[str, Any] | None = None, describe: Callable[[Any], str] = str):
+                 headings: dict[str, Any] | None = None, describe: Callable[[Any], str] = str,
+                 shows: dict[str, Callable] | None = None, kind=None, campaign: str | None = None):
         self.object_type, self.model, self.describe = object_type, model, describe
         self.headings = headings or {}
         self.fields = tuple(fields)
-        self.target_path = target
+        self.target_path, self.campaign_path = target, campaign
+        self._kind = kind
         self._target = attrgetter(target) if target else None
-        self.specs = {name: (special or {}).get(name) or _from_model(model, name) for name in self.fields}
+        special = special or {}
+        self.specs = {name: special.get(name) or _from_model(model, name) for name in self.fields}
+        # How each field's stored value reads: as declared, else a special field's as it is
+        # (its model field no longer says what it holds), else as its model field says.
+        shows = shows or {}
+        self.shows = {name: shows.get(name) or spec.show or (plain if name in special else _show_of(model, name))
+                      for name, spec in self.specs.items()}
         self._readers = [(name, attrgetter(spec.source or name), spec.convert, spec.whole)
                          for name, spec in self.specs.items()]
         # field -> the conversion of its values other than None (None: kept as they are),
@@ -109,14 +231,32 @@ class Serializer:
         return self.change(obj, "create", None, self.snapshot(obj))
 
     def heading(self, name: str) -> str:
-        """The heading of a field on a history page; a key the declaration no longer has
-        (an older entry's) is shown as it is."""
+        """The heading of a field on a history page: the declaration's, else the model field's
+        verbose name; a key the model no longer has (an older entry's) is shown as it is."""
         if name in self.headings:
-            return str(self.headings[name])
+            return capfirst(str(self.headings[name]))
         try:
-            return capfirst(str(self.model._meta.get_field(name).verbose_name))
+            # gettext: a field left with Django's default verbose name ("target") is still
+            # read in the page's language when the catalog has the word.
+            return capfirst(gettext(str(self.model._meta.get_field(name).verbose_name)))
         except (FieldDoesNotExist, AttributeError):  # AttributeError: a reverse relation has no verbose name
             return name
+
+    @property
+    def kind(self) -> str:
+        """What a record of this type is called on a page ("Petition")."""
+        return capfirst(str(self._kind or self.model._meta.verbose_name))
+
+    def show(self, name: str, value, names) -> str:
+        """A stored value of field `name` as a page shows it ("" for none). A value in a form
+        the declaration no longer writes (an older entry's) is shown as it is."""
+        if value is None or value == "" or value == []:
+            return ""
+        show = self.shows.get(name, plain)
+        try:
+            return show(value, names)
+        except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError):
+            return plain(value)
 
     def stored(self, queryset, *, paths: dict[str, str] | None = None) -> Iterator[tuple[Any, dict]]:
         """(pk, snapshot) of every record in `queryset`, in one query: read as values, not
@@ -150,25 +290,55 @@ def _iso_time(value) -> str:
     return value.isoformat()
 
 
+def _show_of(model, name: str) -> Callable[[Any, Any], str]:
+    """How a plain model field's stored value reads: a choice by its label, a flag as yes or
+    no, a day or a time in the page's language, a foreign key by name, anything else as it is."""
+    field = model._meta.get_field(name)
+    if getattr(field, "flatchoices", None):
+        return choice(field.flatchoices)
+    if isinstance(field, models.BooleanField):
+        return yes_no
+    if isinstance(field, models.DateTimeField):
+        return moment
+    if isinstance(field, models.DateField):
+        return day
+    if isinstance(field, models.ForeignKey):
+        return related(field.related_model)
+    if isinstance(field, (models.DecimalField, models.IntegerField, models.FloatField)):
+        return amount()
+    return plain
+
+
 _DECLARED: dict[str, Serializer] = {}
 _BY_MODEL: dict[type, Serializer] = {}
 
 
 def declare(object_type: str, model: type[models.Model], fields: Iterable[str], *, target: str | None,
             special: dict[str, Field] | None = None, headings: dict[str, Any] | None = None,
-            describe: Callable[[Any], str] = str) -> Serializer:
+            describe: Callable[[Any], str] = str, shows: dict[str, Callable] | None = None, kind=None,
+            campaign: str | None = None) -> Serializer:
     """Declare what the change log records of `model`'s records, under `object_type`.
 
     `target` is the attribute naming the target a record belongs to ("target_id",
     "lease.target_id", "pk" for a target itself; None for records of no one target): its
     entries are then shown in that target's history. `special` says how the fields the
     model field alone does not describe are written; `headings` what a history page calls
-    a field (the model field's verbose name by default).
+    a field (the model field's verbose name by default); `shows` how a field's stored value
+    reads there (`amount(SQUARE_METRES)`, `choice_list(...)`, `related(...)`; by default as
+    the model field says); `kind` what a record is called (the model's verbose name by
+    default). `campaign` is the lookup naming the campaign of a record of no one target
+    ("campaign_id"), so that the campaign's change log lists its entries; records with
+    neither (users) belong to every campaign's.
     """
     serializer = Serializer(object_type, model, fields, target=target, special=special, headings=headings,
-                            describe=describe)
+                            describe=describe, shows=shows, kind=kind, campaign=campaign)
     _DECLARED[object_type] = _BY_MODEL[model] = serializer
     return serializer
+
+
+def declarations() -> list[Serializer]:
+    """Every declaration, in the order the apps made them."""
+    return list(_DECLARED.values())
 
 
 def serializer_for(object_type: str) -> Serializer | None:
@@ -223,3 +393,6 @@ def targets_check() -> Iterator[Mismatch]:
                 wrong = named[str(obj.pk)] - {expected}
                 if wrong:
                     yield Mismatch(object_type, str(obj.pk), "target_id", sorted(wrong, key=str), expected)
+
+
+check_register(targets_check)

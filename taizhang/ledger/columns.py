@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from taizhang.core.parsing import normalize_header
-from taizhang.core.snapshots import LABEL, Field, declare
+from taizhang.core.snapshots import LABEL, SQUARE_METRES, Field, amount, choice_list, declare
 
 from .models import Target
 
@@ -108,5 +108,6 @@ LABEL_FIELDS = ("target_type", "street", "system", "responsible_unit")
 # Labels by name and flags sorted; every other field as its model field says (core.snapshots).
 TARGET = declare(
     "ledger.target", Target, (*(c.field for c in COLUMNS), *HOLD_FIELDS), target="pk",
-    special={**dict.fromkeys(LABEL_FIELDS, LABEL), "flags": Field(sorted)},
-    headings={c.field: c.header for c in COLUMNS})
+    special={**dict.fromkeys(LABEL_FIELDS, LABEL), "flags": Field(sorted, show=choice_list(Target.Flag.choices))},
+    headings={c.field: c.header for c in COLUMNS},
+    shows=dict.fromkeys(("land_area", "rented_floor_area"), amount(SQUARE_METRES)))

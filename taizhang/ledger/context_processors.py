@@ -1,6 +1,10 @@
-"""What every page's header needs: the campaigns to switch between."""
+"""What every page's header needs: the campaigns to switch between, and whether to link the
+campaign's change log."""
 
 from django.utils.functional import SimpleLazyObject
+
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import may_in_campaign
 
 from .selectors import current_campaign, user_campaigns
 
@@ -19,4 +23,7 @@ def campaigns(request) -> dict:
             return {"choices": [], "current": None}
         return {"choices": found, "current": current_campaign(request).pk}
 
-    return {"campaign_switch": SimpleLazyObject(switch)}
+    def reads_history() -> bool:
+        return bool(user_campaigns(request)) and may_in_campaign(user, current_campaign(request), Action.HISTORY_READ)
+
+    return {"campaign_switch": SimpleLazyObject(switch), "reads_history": reads_history}

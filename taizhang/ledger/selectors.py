@@ -1,18 +1,16 @@
 """Reading the ledger: every query starts from `Target.objects.visible_to(user)`."""
 
-from typing import NamedTuple
 
 from django import forms
 from django.db.models import Count, Q
 from django.http import Http404
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from taizhang.accounts.scoping import campaigns_for, units_visible_q
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.models import ChangeLogEntry
+from taizhang.core.readable import Readable, readable
 from taizhang.core.requests import SearchField
-from taizhang.core.snapshots import serializer_for
 
 from .columns import TARGET
 from .models import Target
@@ -170,33 +168,15 @@ def _baseline(campaign, systems, counts, total) -> list[dict]:
     return rows
 
 
-class HistoryItem(NamedTuple):
-    """One entry of a target's history, as its page shows it."""
-
-    entry: ChangeLogEntry
-    diffs: list[tuple[str, object, object]]  # (heading, before, after) of each field that changed
-    kind: str  # what the record is ("Petition"), or "" for the target itself
-
-
-def target_history(target: Target, *, limit: int = 200) -> list[HistoryItem]:
-    """The target's whole history, newest first: its own entries and those of every record
-    that belongs to it (petitions, plans, verifications ...), each entry's fields headed and
-    ordered as its model's snapshot declaration says.
+def target_history(target: Target, *, limit: int = 200) -> list[Readable]:
+    """The target's whole history, newest first, as people read it (core.readable): its own
+    entries and those of every record that belongs to it (petitions, plans, verifications
+    ...), each named by its kind ("" for the target's own).
 
     Entries are kept as they were written: an older one may lack fields its declaration
     has now, or have some it no longer has (shown by their key).
     """
     own = Q(object_type=TARGET.object_type, object_id=str(target.pk))
-    entries = ChangeLogEntry.objects.filter(Q(target_id=target.pk) | own).order_by("-id")[:limit]
-    items = []
-    for entry in entries:
-        serializer = serializer_for(entry.object_type)
-        order = {name: i for i, name in enumerate(serializer.fields if serializer else ())}
-        changed = sorted(entry.changed_fields(), key=lambda d: (order.get(d[0], len(order)), d[0]))
-        diffs = [(serializer.heading(f) if serializer else f, before, after) for f, before, after in changed]
-        if entry.object_type == TARGET.object_type:
-            kind = ""
-        else:
-            kind = capfirst(serializer.model._meta.verbose_name) if serializer else entry.object_type
-        items.append(HistoryItem(entry, diffs, str(kind)))
-    return items
+    entries = list(ChangeLogEntry.objects.filter(Q(target_id=target.pk) | own).order_by("-id")[:limit])
+    return [item._replace(kind="") if item.entry.object_type == TARGET.object_type else item
+            for item in readable(entries, campaign_id=target.campaign_id)]

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
-from . import views
+from . import history_views, views
 
 
 class CodeConverter(StringConverter):
@@ -22,6 +22,9 @@ urlpatterns = [
     path("import/<uuid:upload_id>/apply/", views.import_apply, name="import_apply"),
     path("targets/<int:pk>/", views.target_detail, name="target"),
     path("targets/<int:pk>/edit/", views.target_edit, name="target_edit"),
+    path("history/", history_views.history_list, name="history"),
+    path("history/export.xlsx", history_views.history_export, name="history_export"),
+    path("history/verify/", history_views.history_verify_chain, name="history_verify"),
     path("<code:kind>/<code:code>/", views.ledger_list, name="classified"),
     path("<code:kind>/<code:code>/export.xlsx", views.ledger_export, name="classified_export"),
 ]
