@@ -3,7 +3,7 @@ of no one target, shown in no target's history."""
 
 from taizhang.core.snapshots import LABEL, Field, declare
 
-from .models import Campaign, OrgUnit
+from .models import Campaign, LabelAlias, OrgUnit
 
 
 def _unit_count(campaign: Campaign) -> int:
@@ -16,3 +16,4 @@ CAMPAIGN = declare(
     target=None, special={"units": Field(_unit_count, whole=True)}, describe=lambda campaign: campaign.name)
 ORG_UNIT = declare("campaigns.orgunit", OrgUnit, ("kind", "code", "name", "parent"), target=None,
                    special={"parent": LABEL}, describe=lambda unit: unit.name)
+LABEL_ALIAS = declare("campaigns.labelalias", LabelAlias, ("column", "text", "value"), target=None)
