@@ -47,6 +47,7 @@ class Action(StrEnum):
     JUDICIAL_RECORD = "judicial.record"
     PETITION_HANDLE = "petition.handle"
     KEEP_BOOKS = "books.keep"
+    LABELS_MAP = "labels.map"
 
 
 @dataclass(frozen=True)
@@ -92,4 +93,6 @@ ALLOWED = {
     Action.PETITION_HANDLE: _roles(R.STREET, R.OFFICE, duties=[GroupDuty.PETITIONS]),
     # Unlocking accounts and printing the change log's digest.
     Action.KEEP_BOOKS: _roles(R.OFFICE),
+    # Saving a word offices write as an alias of a known label, for every import after.
+    Action.LABELS_MAP: _roles(R.OFFICE),
 }

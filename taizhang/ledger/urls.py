@@ -20,6 +20,7 @@ urlpatterns = [
     path("units/", views.unit_index, name="units"),
     path("import/", views.import_upload, name="import"),
     path("import/<uuid:upload_id>/apply/", views.import_apply, name="import_apply"),
+    path("import/<uuid:upload_id>/map/", views.import_map, name="import_map"),
     path("targets/<int:pk>/", views.target_detail, name="target"),
     path("<code:kind>/<code:code>/", views.ledger_list, name="classified"),
     path("<code:kind>/<code:code>/export.xlsx", views.ledger_export, name="classified_export"),
