@@ -294,6 +294,7 @@ def test_an_unknown_flag_of_several_words_is_one_word_to_map(targets, personas, 
     report = _prepare(campaign, personas["carol"], data)
     assert [u.text for u in report.unknown_labels] == ["火灾风险", "fire risk"]
     label_aliases_save(campaign=campaign, actor=personas["carol"], mappings=[
-        Mapping("Situation flags", "Fire Risk", "major safety hazard"), Mapping("重点情形", "火灾风险", "重大安全隐患")])
+        Mapping("Situation flags", "Fire Risk", "major safety hazard"),
+        Mapping("重点情形", "火灾风险", "重大安全隐患")])
     target_import(campaign=campaign, user=personas["carol"], data=data, filename="台账.xlsx")
     assert Target.objects.get(code="GC-0101").flags == ["safety_hazard"]
