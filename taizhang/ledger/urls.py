@@ -22,6 +22,7 @@ urlpatterns = [
     path("import/<uuid:upload_id>/apply/", views.import_apply, name="import_apply"),
     path("import/<uuid:upload_id>/map/", views.import_map, name="import_map"),
     path("targets/<int:pk>/", views.target_detail, name="target"),
+    path("targets/<int:pk>/edit/", views.target_edit, name="target_edit"),
     path("<code:kind>/<code:code>/", views.ledger_list, name="classified"),
     path("<code:kind>/<code:code>/export.xlsx", views.ledger_export, name="classified_export"),
 ]

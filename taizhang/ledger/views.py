@@ -4,6 +4,7 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
@@ -14,12 +15,21 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from taizhang.accounts.permissions import Action
-from taizhang.accounts.scoping import campaigns_for, can_edit, may_in_campaign, sees_whole_campaign, units_visible_q
+from taizhang.accounts.scoping import (
+    campaigns_for,
+    can_edit,
+    may,
+    may_in_campaign,
+    sees_whole_campaign,
+    units_visible_q,
+)
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.requests import InputRefused, parse_id
 
+from .checking import Labels
+from .columns import LABEL_FIELDS
 from .exporting import as_of_day, export_filename, export_ledger
-from .forms import ImportForm
+from .forms import ImportForm, TargetForm
 from .importing import ImportRejected, import_prepare, upload_apply, upload_keep, upload_pending, upload_recheck
 from .label_aliases import LabelMapError, Mapping, label_aliases_save
 from .models import ImportUpload, Target
@@ -32,6 +42,7 @@ from .selectors import (
     reconciliation,
     target_history,
 )
+from .services import TargetConflict, target_update
 
 PAGE_SIZE = 50
 
@@ -136,7 +147,43 @@ def target_detail(request, pk):
                                                               "responsible_unit"), pk=pk)
     return render(request, "ledger/target.html", {"campaign": campaign, "target": target,
                                                   "history": target_history(target),
+                                                  "may_edit": may(request.user, target, Action.TARGET_EDIT),
                                                   "priority": priority_text(target.priority_reasons)})
+
+
+@login_required
+def target_edit(request, pk):
+    """Correct a target's columns by hand: the same checks as an import, the version guarding
+    against a change meanwhile (the form comes back as typed, with the conflict named)."""
+    campaign = current_campaign(request)
+    target = get_object_or_404(ledger_targets(request.user, campaign).select_related(*LABEL_FIELDS), pk=pk)
+    if not may(request.user, target, Action.TARGET_EDIT):
+        raise PermissionDenied
+    labels = Labels(campaign)
+    form = TargetForm(request.POST or None, target=target, labels=labels)
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, _("Nothing was changed."))
+            return redirect(target)
+        try:
+            target_update(target=target, actor=request.user, changes=changes,
+                          expected_version=form.cleaned_data["version"], reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except TargetConflict as exc:
+            form.add_error(None, str(exc))
+            return render(request, "ledger/target_edit.html", _edit_context(campaign, target, form, labels),
+                          status=409)
+        else:
+            messages.success(request, _("Target %(code)s saved.") % {"code": target.code})
+            return redirect(target)
+    return render(request, "ledger/target_edit.html", _edit_context(campaign, target, form, labels))
+
+
+def _edit_context(campaign, target, form, labels) -> dict:
+    known = {field: sorted({value.name for value in table.values()}) for field, table in labels.by_kind.items()}
+    return {"campaign": campaign, "target": target, "form": form, "known": known}
 
 
 @login_required
