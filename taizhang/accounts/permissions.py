@@ -53,6 +53,7 @@ class Action(StrEnum):
     # The campaign's whole change log: read, filter and export it, and prove the chain.
     HISTORY_READ = "history.read"
     HISTORY_VERIFY = "history.verify"
+    LABELS_MAP = "labels.map"
 
 
 @dataclass(frozen=True)
@@ -106,4 +107,6 @@ ALLOWED = {
     # The HQ office keeps the books; discipline inspection checks them.
     Action.HISTORY_READ: _roles(R.OFFICE, R.DISCIPLINE),
     Action.HISTORY_VERIFY: _roles(R.OFFICE, R.DISCIPLINE),
+    # Saving a word offices write as an alias of a known label, for every import after.
+    Action.LABELS_MAP: _roles(R.OFFICE),
 }

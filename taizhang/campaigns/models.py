@@ -54,6 +54,31 @@ class Campaign(models.Model):
         return self.rules.get("group_duties", {}).get(duty, [])
 
 
+class LabelAlias(models.Model):
+    """A word offices write for a known label, mapped by the HQ office from an import's check
+    (a preset's aliases are the campaign's `aliases`; these outlive a reload of it)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="label_aliases")
+    # The ledger column the word is written in, by its field name (street, target_type, flags …).
+    column = models.CharField(_("column"), max_length=32)
+    # As the import compares labels: NFKC, single spaces, case folded.
+    text = models.CharField(_("written as"), max_length=200)
+    # What it stands for: the code of the unit or target type, or of the situation flag.
+    value = models.CharField(_("stands for"), max_length=64)
+
+    class Meta:
+        ordering = ["campaign", "column", "text"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "column", "text"], name="labelalias_unique",
+                                    violation_error_message=_("This word is already mapped in this column.")),
+        ]
+        verbose_name = _("label alias")
+        verbose_name_plural = _("label aliases")
+
+    def __str__(self):
+        return "%s: %s → %s" % (self.column, self.text, self.value)
+
+
 class Phase(models.Model):
     """A dated phase of the campaign (survey, remediation, consolidation)."""
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from taizhang.core.snapshots import LABEL, Field, declare
 
-from .models import Campaign, OrgUnit
+from .models import Campaign, LabelAlias, OrgUnit
 
 
 def _unit_count(campaign: Campaign) -> int:
@@ -21,3 +21,5 @@ CAMPAIGN = declare(
 ORG_UNIT = declare("campaigns.orgunit", OrgUnit, ("kind", "code", "name", "parent"), target=None,
                    campaign="campaign_id", special={"parent": LABEL}, kind=_("org unit"),
                    describe=lambda unit: unit.name)
+LABEL_ALIAS = declare("campaigns.labelalias", LabelAlias, ("column", "text", "value"), target=None,
+                      campaign="campaign_id", kind=_("label alias"))

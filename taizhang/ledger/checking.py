@@ -14,7 +14,7 @@ from functools import partial
 
 from django.utils.translation import gettext as _
 
-from taizhang.campaigns.models import Campaign, OrgUnit
+from taizhang.campaigns.models import Campaign, LabelAlias, OrgUnit
 from taizhang.core.parsing import PLACEHOLDERS, ValueProblem, clean_text, parse_date, parse_decimal, parse_int
 
 from .columns import (
@@ -105,35 +105,93 @@ class Problem:
             "row": self.row, "column": self.column, "message": self.message}
 
 
+def label_key(text: str) -> str:
+    """What a label is known by, however it was typed: NFKC (full-width letters and digits
+    as ASCII), whitespace runs as one space, case folded."""
+    return normalize_flag(text)
+
+
 class Labels:
-    """Resolves what officials type (through the preset's aliases) to campaign records."""
+    """Resolves what officials type to campaign records and situation flags: names, short
+    names and codes, the preset's aliases and the aliases the HQ office saved (LabelAlias),
+    and every label a page or an export shows (a flag also by its priority rule's label)."""
+
+    FIELDS = ("target_type", "street", "system", "responsible_unit")
 
     def __init__(self, campaign: Campaign):
         self.campaign = campaign
         units = list(OrgUnit.objects.filter(campaign=campaign))
-        self.by_kind = {"street": {}, "system": {}, "responsible_unit": {}}
+        target_types = list(campaign.target_types.all())
         kinds = {OrgUnit.Kind.STREET: "street", OrgUnit.Kind.SYSTEM: "system",
                  OrgUnit.Kind.RIGHTS_UNIT: "responsible_unit"}
+        # field -> code -> record: what an alias points at, and the choices a mapping offers.
+        self.by_code = {field: {} for field in self.FIELDS}
+        self.by_code["target_type"] = {t.code: t for t in target_types}
         for unit in units:
             if unit.kind in kinds:
-                table = self.by_kind[kinds[unit.kind]]
-                table[unit.name] = unit
-                if unit.short_name:
-                    table.setdefault(unit.short_name, unit)
-        types = {}
-        target_types = list(campaign.target_types.all())
-        for target_type in target_types:
-            types[target_type.name] = types[target_type.code] = target_type
-        self.by_kind["target_type"] = types
+                self.by_code[kinds[unit.kind]][unit.code] = unit
+        # field -> label_key(word) -> record. Names first, then short names, then codes: a
+        # short name or a code never hides another record's name.
+        self.by_kind = {}
+        for field, records in self.by_code.items():
+            table = self.by_kind[field] = {}
+            for attribute in ("name", "short_name", "code"):
+                for record in records.values():
+                    if word := getattr(record, attribute, ""):
+                        table.setdefault(label_key(word), record)
+        self.aliases = {label_key(text): name for text, name in campaign.aliases.items()}
+        self.flags = flag_lookup()
+        # The ledger's 重点 column and a target's page show a flag by the label of the priority
+        # rule it meets (存在重大安全隐患 for 重大安全隐患): read it back as that flag.
+        for rule in campaign.rules.get("priority_rules", []):
+            values = rule.get("values") or []
+            if rule.get("match") == "flag" and len(values) == 1 and values[0] in Target.Flag.values:
+                self.flags.setdefault(label_key(rule["label"]), values[0])
+        for key, name in self.aliases.items():  # the preset's words for a flag (社会不稳定因素)
+            if (code := self.flags.get(label_key(name))) is not None:
+                self.flags.setdefault(key, code)
+        for column, text, value in LabelAlias.objects.filter(campaign=campaign).values_list(
+                "column", "text", "value"):
+            self.alias_add(column, text, value)
         # By id, to give every stored target read back the same few shared objects
         # (importing._existing_targets).
         self.units_by_id = {unit.pk: unit for unit in units}
         self.types_by_id = {t.pk: t for t in target_types}
-        self.flags = flag_lookup()
+
+    def alias_add(self, field_name: str, text: str, value: str, *, replace: bool = False) -> None:
+        """Read `text` in column `field_name` as the record (or flag) coded `value`, unless
+        the word already means something (`replace`: even so); an alias of a value no longer
+        there is ignored."""
+        if field_name == "flags":
+            table, found = self.flags, value if value in Target.Flag.values else None
+        else:
+            table, found = self.by_kind.get(field_name), self.by_code.get(field_name, {}).get(value)
+        if found is not None:
+            if replace:
+                table[label_key(text)] = found
+            else:
+                table.setdefault(label_key(text), found)
 
     def resolve(self, field_name: str, text: str):
         table = self.by_kind[field_name]
-        return table.get(text) or table.get(self.campaign.resolve_label(text))
+        key = label_key(text)
+        found = table.get(key)
+        if found is None and (alias := self.aliases.get(key)) is not None:
+            found = table.get(label_key(alias))
+        return found
+
+    def flag_words(self, text: str) -> list[tuple[str, str | None]]:
+        """A 重点情形 cell's words, each with its flag code (None: not a known flag)."""
+        words = []
+        for part in FLAG_SEPARATORS.split(normalize_flag(text)):
+            part = part.strip()
+            # English labels have spaces, so a space separates flags only where the whole part
+            # is no label and some word of it is one ("fire risk" stays one unknown word).
+            pieces = part.split()
+            if part in self.flags or not any(piece in self.flags for piece in pieces):
+                pieces = [part] if part else []
+            words += [(word, self.flags.get(word)) for word in pieces]
+        return words
 
 
 def cell_value(column: Column, raw, *, labels: Labels):
@@ -165,7 +223,7 @@ def _parse(column: Column, raw, labels: Labels):
     if column.kind == "date":
         return parse_date(raw)
     if column.kind == "flags":
-        return _parse_flags(raw, labels.flags)
+        return _parse_flags(raw, labels)
     if column.kind == "bool":
         text = clean_text(raw).lower()
         if not text:
@@ -243,7 +301,7 @@ def _max_length(field: str) -> int | None:
     return Target._meta.get_field(field).max_length
 
 
-def _parse_flags(raw, lookup: dict[str, str]) -> list[str]:
+def _parse_flags(raw, labels: Labels) -> list[str]:
     """"重大安全隐患、环境脏乱差" (labels in either language, or codes) as a sorted list of codes;
     None when blank (or a placeholder: nothing to report), [] for "无" (none)."""
     text = normalize_flag(clean_text(raw))
@@ -252,14 +310,11 @@ def _parse_flags(raw, lookup: dict[str, str]) -> list[str]:
     if text == "无":
         return []
     codes = set()
-    for part in FLAG_SEPARATORS.split(text):
-        part = part.strip()
-        # English labels have spaces, so a space separates flags only where the whole part is no label.
-        for word in [part] if part in lookup else part.split():
-            if word not in lookup:
-                raise ValueProblem(_("Unknown situation flag “%(value)s”; known: %(known)s.") % {
-                    "value": word, "known": flag_labels(Target.Flag.values)})
-            codes.add(lookup[word])
+    for word, code in labels.flag_words(text):
+        if code is None:
+            raise ValueProblem(_("Unknown situation flag “%(value)s”; known: %(known)s.") % {
+                "value": word, "known": flag_labels(Target.Flag.values)})
+        codes.add(code)
     return sorted(codes)
 
 

@@ -55,7 +55,9 @@ COLUMNS = (
 )
 BY_FIELD = {c.field: c for c in COLUMNS}
 
-TRUE_WORDS = {"是", "√", "✓", "y", "yes", "true", "1", "试点"}
+# What the export writes (是/否, yes/no), the history (true/false) and the ledger pages' mark
+# of a pilot (试点, pilot), in every language: tests/ledger/test_import_labels.py holds them to it.
+TRUE_WORDS = {"是", "√", "✓", "y", "yes", "true", "1", "试点", "pilot"}
 FALSE_WORDS = {"否", "×", "n", "no", "false", "0"}
 # Between situation flags in one cell, after NFKC (which maps "，；／" onto ",;/").
 FLAG_SEPARATORS = re.compile(r"[、,;/]+")

@@ -19,12 +19,14 @@ from django.utils.translation import gettext as _
 from taizhang.accounts.scoping import editable_q, editable_street_ids
 from taizhang.campaigns.models import Campaign
 from taizhang.core.bulk import collector_paused, raw_rows
+from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic, is_transient, is_unique_violation
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import normalize_header
 
 from .checking import CLEAR, Labels, Problem, check_rows, without_control_characters
 from .columns import BY_FIELD, COLUMNS, TARGET, empty_value, flag_labels, header_lookup
+from .label_aliases import UnknownLabel, label_aliases_write, mappings_apply, unknown_labels
 from .models import ImportUpload, Target
 from .services import (
     LABEL_FIELDS,
@@ -72,6 +74,9 @@ class ImportReport:
     conflicts: list[RowResult] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     new_units: list[str] = field(default_factory=list)
+    # The labels the check did not know, one per column and word, with the closest known
+    # value; and the new responsible units named much like a known one (label_aliases).
+    unknown_labels: list[UnknownLabel] = field(default_factory=list)
     # code -> version of every target the file names (changed or not) as the dry run saw
     # it, None for a code not in the ledger then: applying refuses a row whose target
     # moved, or appeared, since, if the row would change it.
@@ -175,11 +180,12 @@ def _explain_conflicts(report: ImportReport, conflicted: list[tuple[RowResult, d
 @collector_paused()
 def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
                    progress: Callable[[int, int], None] | None = None, lock: bool = False,
-                   seen_versions: dict[str, int] | None = None) -> ImportReport:
+                   seen_versions: dict[str, int] | None = None, mappings=()) -> ImportReport:
     """Check a file against the ledger and report what applying it would do; writes nothing.
 
     `seen_versions` (from an earlier dry run) makes a target changed since then a conflict,
-    as a version column in the file does.
+    as a version column in the file does. `mappings` (label_aliases.Mapping) are read in this
+    check without being saved; label_aliases.LabelMapError when one cannot be.
     """
     report = ImportReport(filename=filename)
     if len(data) > settings.TAIZHANG_IMPORT_MAX_BYTES:
@@ -200,17 +206,21 @@ def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, shee
     report.sheet, report.rows_read = table.sheet_name, len(table.rows)
     report.unknown_columns = table.unknown_columns
     labels = Labels(campaign)
+    if mappings:
+        mappings_apply(campaign=campaign, actor=user, mappings=mappings, labels=labels)
     parsed, problems = check_rows(table, labels, progress)
     report.problems += problems
     del table  # the raw cells are parsed: free them before the ledger's targets are loaded
-    _plan_writes(campaign, user, parsed, labels, report, lock=lock, seen_versions=seen_versions or {})
+    unit_rows = _plan_writes(campaign, user, parsed, labels, report, lock=lock, seen_versions=seen_versions or {})
+    report.unknown_labels = unknown_labels(problems, labels, unit_rows)
     return report
 
 
-def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_versions: dict) -> None:
+def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_versions: dict) -> dict[str, list[int]]:
+    """Plan each row's write into `report`; returns the rows naming each responsible unit to create."""
     existing, editable_pks = _existing_targets(campaign, user, (v["code"] for _r, v in parsed), labels, lock=lock)
     streets = editable_street_ids(user, campaign)
-    new_units, conflicted = {}, []
+    new_units, unit_rows, conflicted = {}, {}, []
     for position, (row_number, values) in enumerate(parsed):
         # Let go of each parsed row as it is planned: a changed row keeps only its changes
         # (peak memory at 50,000 rows).
@@ -228,12 +238,14 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
         unit = values.get("responsible_unit")
         if isinstance(unit, str):
             new_units.setdefault(unit, values.get("system") or (target["system"] if target else None))
+            unit_rows.setdefault(unit, []).append(row_number)
         conflict = _plan_row(row_number, values, target, report, seen_versions)
         if conflict:
             conflicted.append(conflict)
     _explain_conflicts(report, conflicted)
     report.new_units = sorted(new_units)
     report._new_units = new_units
+    return unit_rows
 
 
 def _plan_row(row_number: int, values: dict, target: dict | None, report: ImportReport,
@@ -327,17 +339,22 @@ def _transient_or_added_meanwhile(exc) -> bool:
 @collector_paused()
 @atomic(retry_when=_transient_or_added_meanwhile)
 def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
-                  reason: str = "", progress=None, seen_versions: dict[str, int] | None = None) -> ImportReport:
+                  reason: str = "", progress=None, seen_versions: dict[str, int] | None = None,
+                  mappings=()) -> ImportReport:
     """Apply a file: every row or none. Raises ImportRejected with the report on any problem.
 
     `progress(done, total)` counts the rows as they are checked, then from zero again as
-    they are written.
+    they are written. `mappings` (label_aliases.Mapping) are saved as the campaign's aliases
+    first, and kept only if the file is applied.
     """
+    # Written before the rows are read and locked; logged with them, the chain head last.
+    alias_changes = label_aliases_write(campaign=campaign, actor=user, mappings=mappings) if mappings else []
     report = import_prepare(campaign=campaign, user=user, data=data, filename=filename, sheet=sheet,
                             progress=progress, lock=True, seen_versions=seen_versions)
     if not report.ok:
         raise ImportRejected(report)
     units, changes = rights_units_make(campaign, report._new_units)
+    changes = alias_changes + changes
     reason = without_control_characters(reason) or _("import of %(file)s") % {"file": filename}
     # Written a chunk at a time inside the one transaction: the rows, snapshots and log
     # entries of a chunk are freed before the next (peak memory at 50,000 rows).
@@ -355,6 +372,8 @@ def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet
         changes = []
         if progress:
             progress(start + len(chunk), len(writes))
+    if changes:  # mappings, and a file with nothing to write
+        changelog_append(changes=changes, actor=user, reason=reason)
     report.applied = True
     return report
 
@@ -384,3 +403,18 @@ def upload_apply(*, upload_id, user, reason: str = "") -> ImportReport:
                            reason=reason, seen_versions=upload.seen_versions)
     ImportUpload.objects.filter(pk=upload.pk).update(applied_at=timezone.now(), data=b"")
     return report
+
+
+def upload_pending(*, upload_id, user) -> ImportUpload:
+    """The user's kept file, not applied and not too old; ImportUpload.DoesNotExist otherwise."""
+    return ImportUpload.objects.get(pk=upload_id, user=user, applied_at=None,
+                                    uploaded_at__gte=timezone.now() - UPLOAD_KEPT)
+
+
+def upload_recheck(*, upload: ImportUpload, user) -> ImportReport:
+    """Check a kept file again (after labels were mapped): the dry run as it stands now, whose
+    versions the apply then holds the file to."""
+    report = import_prepare(campaign=upload.campaign, user=user, data=bytes(upload.data), filename=upload.filename)
+    ImportUpload.objects.filter(pk=upload.pk).update(seen_versions=report.seen_versions)
+    return report
+

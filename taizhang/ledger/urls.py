@@ -20,6 +20,7 @@ urlpatterns = [
     path("units/", views.unit_index, name="units"),
     path("import/", views.import_upload, name="import"),
     path("import/<uuid:upload_id>/apply/", views.import_apply, name="import_apply"),
+    path("import/<uuid:upload_id>/map/", views.import_map, name="import_map"),
     path("targets/<int:pk>/", views.target_detail, name="target"),
     path("targets/<int:pk>/edit/", views.target_edit, name="target_edit"),
     path("history/", history_views.history_list, name="history"),

@@ -15,7 +15,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from taizhang.accounts.permissions import Action
-from taizhang.accounts.scoping import can_edit, may, sees_whole_campaign, units_visible_q
+from taizhang.accounts.scoping import (
+    can_edit,
+    may,
+    may_in_campaign,
+    sees_whole_campaign,
+    units_visible_q,
+)
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.requests import InputRefused, parse_id
 
@@ -23,7 +29,8 @@ from .checking import Labels
 from .columns import LABEL_FIELDS
 from .exporting import as_of_day, export_filename, export_ledger
 from .forms import ImportForm, TargetForm
-from .importing import ImportRejected, import_prepare, upload_apply, upload_keep
+from .importing import ImportRejected, import_prepare, upload_apply, upload_keep, upload_pending, upload_recheck
+from .label_aliases import LabelMapError, Mapping, label_aliases_save
 from .models import ImportUpload, Target
 from .priorities import priority_text
 from .selectors import (
@@ -179,6 +186,8 @@ def import_upload(request):
 
 def _import_page(request, context):
     """The report alone for htmx; without JavaScript, the whole page with the report in it."""
+    campaign = context["campaign"]
+    context["may_map"] = may_in_campaign(request.user, campaign, Action.LABELS_MAP)
     if request.method == "POST" and request.htmx:
         return render(request, "ledger/import.html#report", context)
     context.setdefault("form", ImportForm())
@@ -200,6 +209,26 @@ def import_apply(request, upload_id):
     if request.htmx:
         return HttpResponseClientRedirect(reverse("ledger:list"))
     return redirect("ledger:list")
+
+
+@require_POST
+@login_required
+def import_map(request, upload_id):
+    """Save the HQ office's mappings of the check's unknown labels, then check the same file again."""
+    try:
+        upload = upload_pending(upload_id=upload_id, user=request.user)
+    except ImportUpload.DoesNotExist:
+        raise Http404("no such upload") from None
+    post = request.POST
+    mappings = [Mapping(column, text, value) for column, text, value in
+                zip(post.getlist("column"), post.getlist("text"), post.getlist("value"), strict=False) if value]
+    context = {"campaign": upload.campaign, "upload": upload}
+    try:
+        context["mapped"] = label_aliases_save(campaign=upload.campaign, actor=request.user, mappings=mappings)
+    except LabelMapError as exc:
+        context["map_error"] = str(exc)
+    context["report"] = upload_recheck(upload=upload, user=request.user)
+    return _import_page(request, context)
 
 
 @require_POST

@@ -178,14 +178,15 @@ def test_flags_are_imported_from_labels_in_either_language_or_codes(targets, per
 
 
 def test_changing_flags_by_import_changes_the_priority(targets, personas, campaign):
-    data = make_xlsx([_flags_row("GC-0003", "存在重大安全隐患", 名称="GC-0003大院", 所属系统="首钢", 责任单位="",
+    data = make_xlsx([_flags_row("GC-0003", "存在火灾隐患", 名称="GC-0003大院", 所属系统="首钢", 责任单位="",
                                  居住人口=120)], header=FLAGS_HEADER)
     with pytest.raises(ImportRejected) as rejected:
         target_import(campaign=campaign, user=personas["alice"], data=data, filename="台账.xlsx")
     problem = rejected.value.report.problems[0]
-    assert (problem.row, problem.column, problem.value) == (3, "重点情形", "存在重大安全隐患")
-    assert "存在重大安全隐患" in problem.message and "重大安全隐患、" in problem.message
-    data = make_xlsx([_flags_row("GC-0003", "重大安全隐患", 名称="GC-0003大院", 所属系统="首钢", 责任单位="",
+    assert (problem.row, problem.column, problem.value) == (3, "重点情形", "存在火灾隐患")
+    assert "存在火灾隐患" in problem.message and "重大安全隐患、" in problem.message
+    # The flag as the ledger's 重点 column shows it (the rule's label) is that flag.
+    data = make_xlsx([_flags_row("GC-0003", "存在重大安全隐患", 名称="GC-0003大院", 所属系统="首钢", 责任单位="",
                                  居住人口=120)], header=FLAGS_HEADER)
     report = import_prepare(campaign=campaign, user=personas["alice"], data=data, filename="台账.xlsx")
     assert [r.diffs for r in report.changed] == [[("重点情形", "", "重大安全隐患")]]

@@ -8,6 +8,7 @@ from tqdm import tqdm
 from taizhang.core.context import request_context
 from taizhang.ledger.cli import add_campaign_argument, get_campaign, get_user
 from taizhang.ledger.importing import ImportRejected, import_prepare, target_import
+from taizhang.ledger.label_aliases import LabelMapError, mapping_parse
 
 
 class Command(BaseCommand):
@@ -20,11 +21,19 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check and report; change nothing")
         parser.add_argument("--sheet", help="sheet name (default: the first with a ledger header)")
         parser.add_argument("--reason", default="", help="why, recorded in the history")
+        parser.add_argument(
+            "--map", action="append", default=[], dest="mappings", metavar="COLUMN:WORD=VALUE",
+            help="read WORD in COLUMN (its header or field name) as the known VALUE, e.g. 类型:废品收集点=废品回收; "
+                 "repeatable; saved as an alias of the campaign when the file is applied (HQ office only)")
 
     @translation.override(settings.LANGUAGE_CODE)
-    def handle(self, *args, file, dry_run=False, sheet=None, reason="", **options):
+    def handle(self, *args, file, dry_run=False, sheet=None, reason="", mappings=(), **options):
         campaign = get_campaign(options.get("campaign"))
         user = get_user(options.get("user"))
+        try:
+            mappings = [mapping_parse(spec) for spec in mappings]
+        except LabelMapError as exc:
+            raise CommandError(str(exc)) from None
         try:
             data = file.read_bytes()
         except OSError as exc:
@@ -39,15 +48,17 @@ class Command(BaseCommand):
                 bar.update(done - bar.n)
 
             kwargs = {"campaign": campaign, "data": data, "filename": file.name, "sheet": sheet,
-                      "progress": progress}
+                      "progress": progress, "mappings": mappings}
             with request_context():
-                if dry_run:
-                    report = import_prepare(user=user, **kwargs)
-                else:
-                    try:
+                try:
+                    if dry_run:
+                        report = import_prepare(user=user, **kwargs)
+                    else:
                         report = target_import(user=user, reason=reason, **kwargs)
-                    except ImportRejected as exc:
-                        report = exc.report
+                except ImportRejected as exc:
+                    report = exc.report
+                except LabelMapError as exc:
+                    raise CommandError(str(exc)) from None
         self.print_report(report)
         if not report.ok:
             raise CommandError("%d problems, %d conflicts: nothing was changed"
@@ -63,6 +74,7 @@ class Command(BaseCommand):
             out.write("  ignored columns: %s" % "、".join(report.unknown_columns))
         if report.new_units:
             out.write("  new responsible units: %s" % "、".join(report.new_units))
+        self.print_unknown_labels(report)
         for row in report.changed:
             for label, before, after in row.diffs:
                 out.write("  row %d %s: %s %r -> %r" % (row.row, row.code, label, before, after))
@@ -76,3 +88,18 @@ class Command(BaseCommand):
             self.stderr.write("  %s" % problem)
         if report.applied:
             out.write(self.style.SUCCESS("applied"))
+
+    def print_unknown_labels(self, report):
+        """Each unknown label with its rows and the --map that would read it as the closest known value."""
+        refused = [label for label in report.unknown_labels if not label.new_unit]
+        similar = [label for label in report.unknown_labels if label.new_unit]
+        for title, labels in (("unknown labels (map each with --map COLUMN:WORD=VALUE):", refused),
+                              ("new responsible units named like known ones (keep, or map with --map):", similar)):
+            if labels:
+                self.stdout.write("  " + title)
+            for label in labels:
+                rows = ", ".join(map(str, label.shown_rows)) + (", …" if label.count > len(label.shown_rows) else "")
+                line = "    %s “%s”: %d rows (%s)" % (label.header, label.text, label.count, rows)
+                if label.suggestion:
+                    line += "; closest: %s   %s" % (label.suggestion_label, label.option)
+                self.stdout.write(line)
