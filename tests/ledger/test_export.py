@@ -8,7 +8,6 @@ import zipfile
 from unittest import mock
 
 import pytest
-
 from django.core.management import call_command
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
@@ -102,7 +101,8 @@ def test_a_filtered_export_names_its_filters_and_day(client, units, targets, per
     assert "总台账" in title  # the office sees the whole ledger, narrowed by the filters it names
     for words in ("街道：古城街道", "所属系统：集体经济系统", "搜索“大院”", "仅看试点", day.isoformat()):
         assert words in title, words
-    assert filename == "总台账-搜索“大院”-街道：古城街道-所属系统：集体经济系统-仅看试点-%s.xlsx" % day.strftime("%Y%m%d")
+    assert filename == "总台账-搜索“大院”-街道：古城街道-所属系统：集体经济系统-仅看试点-%s.xlsx" % (
+        day.strftime("%Y%m%d"))
 
 
 @pytest.mark.parametrize(("url", "name"), [
