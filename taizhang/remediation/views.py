@@ -5,15 +5,17 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may, sees_whole_campaign
 from taizhang.core.transitions import TransitionRefused
+from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import current_campaign, ledger_targets
 
-from .checks import RemediationError
+from .checks import RemediationError, label
 from .forms import LessonForm, OutcomeForm, StepForm, TenantFormSet, VerificationForm
 from .models import Outcome, Photo, PilotLesson, TransitionEvent, Verification
 from .models.plans import Means
@@ -46,9 +48,14 @@ def work(request, pk):
         "can_mark_pilot": may(user, target, Action.PILOT_MARK),
         "lessons": PilotLesson.objects.filter(target=target), "lesson_form": LessonForm(),
         "events": TransitionEvent.objects.filter(target=target).select_related("actor"),
-        "verifications": [(v, differences(v)) for v in verifications],
+        "verifications": [(v, _labelled(differences(v))) for v in verifications],
         "can_record": may(user, target, Action.VERIFICATION_RECORD), "can_confirm": can_confirm,
     })
+
+
+def _labelled(diffs):
+    """A verification's differences headed by the ledger's column names, not the fields'."""
+    return [(capfirst(label(Target, field)), ledger, found) for field, ledger, found in diffs]
 
 
 @require_POST
