@@ -14,7 +14,9 @@ from taizhang.ledger.models import Target
 from taizhang.remediation.checks import RemediationError
 from taizhang.remediation.models import Plan, PlanStep
 from taizhang.remediation.models.plans import Means
+from taizhang.remediation.plan_forms import owner_choices
 from taizhang.remediation.plans import (
+    owner_units,
     plan_approve,
     plan_create,
     plan_new_version,
@@ -465,3 +467,22 @@ def test_readers_see_the_plans_but_may_not_open_the_forms(client, targets, perso
 def test_the_work_page_lazy_loads_the_plans_section(client, targets, personas):
     page = _login(client, personas, "alice").get("/work/targets/%d/" % targets["GC-0001"].pk)
     assert 'hx-get="/work/targets/%d/plans/"' % targets["GC-0001"].pk in page.content.decode()
+
+
+def test_the_owner_list_groups_units_by_kind_and_the_rights_units_by_system_sorted(campaign, units):
+    for code, name, system in (("U-Z", "八角西园峪股份经济合作社", "JT"), ("U-A", "首钢小峪建材分公司", "SG"),
+                               ("U-B", "八宝山后槐营股份经济合作社", "JT")):
+        OrgUnit.objects.create(campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT, code=code, name=name,
+                               parent=units[system], sort=0 if code == "U-Z" else 9)
+    groups = dict(owner_choices(owner_units(campaign))[1:])
+    assert list(groups) == ["指挥部办公室", "专项工作组", "街道分指", "权属系统",
+                            "地权/产权单位 · 集体经济系统", "地权/产权单位 · 国资系统", "地权/产权单位 · 首钢系统"]
+    # The streets in the preset's order.
+    assert [name for _pk, name in groups["街道分指"]][:3] == ["八宝山街道", "老山街道", "八角街道"]
+    assert [name for _pk, name in groups["地权/产权单位 · 集体经济系统"]] == [
+        "八宝山后槐营股份经济合作社", "八角西园峪股份经济合作社", "古城杨庄股份经济合作社"]
+
+
+def test_the_plan_form_offers_a_box_that_narrows_the_owner_list(client, targets, personas):
+    html = _login(client, personas, "alice").get("/work/targets/%d/plans/new/" % targets["GC-0001"].pk).content.decode()
+    assert 'data-filter="输入文字筛选单位…"' in html and "/static/taizhang/narrow.js" in html
