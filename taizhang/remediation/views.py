@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -127,10 +127,22 @@ def confirm(request, verification_id):
 
 @login_required
 def photo(request, photo_id):
-    """A photo, only for those who may see its target."""
+    """A photo as it was uploaded, only for those who may see its target."""
     photo = get_object_or_404(Photo, pk=photo_id)
     _target(request, photo.target_id)
     return FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+
+
+@login_required
+def photo_thumbnail(request, photo_id):
+    """A photo's thumbnail (a small JPEG, photos.thumbnail_bytes), as the photo itself is served."""
+    photo = get_object_or_404(Photo, pk=photo_id)
+    _target(request, photo.target_id)
+    if not photo.thumbnail:
+        raise Http404("no thumbnail")
+    response = FileResponse(photo.thumbnail.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"  # it never changes; the phone keeps it a day
+    return response
 
 
 @require_POST
