@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.errors import ServiceError
 
 from .models import Membership
 from .permissions import ALLOWED, Action
@@ -85,7 +86,7 @@ def locked_accounts(user) -> list[LockedAccount]:
     ) for u in users]
 
 
-class UnlockError(Exception):
+class UnlockError(ServiceError):
     """An unlock that cannot be done, with a message for the user."""
 
 
