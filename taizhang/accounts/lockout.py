@@ -93,6 +93,8 @@ class UnlockError(ServiceError):
 @transaction.atomic
 def account_unlock(*, actor, user_id: int) -> LockedAccount:
     """Lift every lock on one account (from all addresses) and log who did it."""
+    # The account's row first: two offices unlocking it at once take turns, and the second is told.
+    get_user_model().objects.select_for_update().filter(pk=user_id).first()
     account = next((a for a in locked_accounts(actor) if a.user_id == user_id), None)
     if account is None:
         raise UnlockError(_("This account is not locked (any more)."))
