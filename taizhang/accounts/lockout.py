@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from taizhang.core.changelog import Change, changelog_append
+from taizhang.core.errors import ServiceError
 
 from .models import Membership
 from .permissions import ALLOWED, Action
@@ -85,13 +86,15 @@ def locked_accounts(user) -> list[LockedAccount]:
     ) for u in users]
 
 
-class UnlockError(Exception):
+class UnlockError(ServiceError):
     """An unlock that cannot be done, with a message for the user."""
 
 
 @transaction.atomic
 def account_unlock(*, actor, user_id: int) -> LockedAccount:
     """Lift every lock on one account (from all addresses) and log who did it."""
+    # The account's row first: two offices unlocking it at once take turns, and the second is told.
+    get_user_model().objects.select_for_update().filter(pk=user_id).first()
     account = next((a for a in locked_accounts(actor) if a.user_id == user_id), None)
     if account is None:
         raise UnlockError(_("This account is not locked (any more)."))

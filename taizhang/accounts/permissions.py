@@ -84,7 +84,9 @@ ALLOWED = {
     # A verification counts once both sides confirm: the street (or the office for it) and the holder.
     Action.VERIFICATION_CONFIRM_STREET: _roles(R.STREET, R.OFFICE),
     Action.VERIFICATION_CONFIRM_HOLDER: _roles(R.UNIT),
-    Action.PLAN_RECORD: _roles(R.STREET, R.UNIT, R.OFFICE),
+    # Drafting a plan is editing it: the street sub-command leads it (the speech: 分指 牵头 研判、会商
+    # with the rights holders) or the HQ office; a rights unit owns steps in it, not the plan.
+    Action.PLAN_RECORD: _roles(R.STREET, R.OFFICE),
     Action.PLAN_APPROVE: _roles(R.OFFICE),
     Action.POLICY_EDIT: _roles(R.OFFICE, R.GROUP),
     Action.ACCEPTANCE_RECORD: _roles(R.OFFICE),

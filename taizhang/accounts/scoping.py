@@ -225,3 +225,12 @@ def sees_whole_campaign(user, campaign) -> bool:
     if user.is_active and user.is_superuser:
         return True
     return any(m.role in CAMPAIGN_WIDE and m.unit.campaign_id == campaign.pk for m in _memberships(user))
+
+
+def seen_through(user, campaign) -> tuple[OrgUnit, ...] | None:
+    """The units through which the user sees the campaign's targets (their street, system or
+    rights unit), or None when they see the whole campaign: an export names what it holds."""
+    if is_system_or_superuser(user) or sees_whole_campaign(user, campaign):
+        return None
+    units = {m.unit.pk: m.unit for m in _memberships(user) if m.unit.campaign_id == campaign.pk and _reach(m)}
+    return tuple(sorted(units.values(), key=lambda unit: (unit.sort, unit.name)))

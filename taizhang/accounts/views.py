@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from taizhang.core.changelog import digest_make
+from taizhang.core.errors import ServiceError
 
-from .lockout import UnlockError, account_unlock, locked_accounts, unlockable_users
+from .lockout import account_unlock, locked_accounts, unlockable_users
 from .scoping import is_hq_office
 
 
@@ -37,7 +38,7 @@ def unlock(request, user_id):
     user = get_object_or_404(unlockable_users(request.user), pk=user_id)
     try:
         account_unlock(actor=request.user, user_id=user.pk)
-    except UnlockError as error:
+    except ServiceError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("%(username)s is unlocked.") % {"username": user.username})

@@ -1,6 +1,14 @@
 from django.apps import AppConfig
+from django.db.models import fields
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "taizhang.core"
     label = "core"
+
+    def ready(self):
+        # Every dropdown's empty choice (Django's own "- Select an option -", not yet in its
+        # Chinese catalog) in words of ours, which our catalog translates. Django reads the
+        # label when it builds a choice list, so this holds for every form.
+        fields.BLANK_CHOICE_LABEL = _("— choose —")

@@ -5,7 +5,9 @@ ledger go through the same writer and give the same file shape.
 """
 
 import datetime
+import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 import xlsxwriter
@@ -13,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from taizhang.campaigns.models import OrgUnit
 from taizhang.core.models import ChangeLogEntry
 
 from .columns import COLUMNS, TARGET, flag_labels
@@ -111,20 +114,54 @@ def _write_row(sheet, r: int, row: dict, date_format) -> None:
             sheet.write_string(r, c, str(value))
 
 
-def export_ledger(out, *, campaign, queryset, unit=None, as_of: datetime.date | None = None) -> int:
+@dataclass(frozen=True)
+class LedgerLabel:
+    """Which ledger an export holds, as its title and its file name say it: a street's, a
+    system's or a unit's ledger (or, for a user who sees only part of the campaign, the units
+    they see it through), the filters in force, and the day."""
+
+    unit: OrgUnit | None = None
+    scope: tuple[OrgUnit, ...] | None = None  # None: the user sees the whole campaign
+    filters: tuple[str, ...] = ()
+    as_of: datetime.date | None = None
+
+    @property
+    def ledger(self) -> str:
+        if self.unit is not None:
+            return self.unit.name
+        if self.scope:
+            return "、".join(unit.name for unit in self.scope)
+        return _("whole ledger")
+
+    def title(self, campaign) -> str:
+        parts = [campaign.name, _("targets ledger"), self.ledger]
+        if self.filters:
+            parts.append(_("filtered by %(filters)s") % {"filters": "；".join(self.filters)})
+        if self.as_of:
+            parts.append(_("as it stood on %(day)s") % {"day": self.as_of.isoformat()})
+        else:
+            parts.append(_("exported %(time)s") % {"time": timezone.localtime().strftime("%Y-%m-%d %H:%M")})
+        return " · ".join(parts)
+
+    def filename(self) -> str:
+        ledger = _("%(ledger)s ledger") % {"ledger": self.ledger} if self.unit or self.scope else self.ledger
+        day = (self.as_of or timezone.localdate()).strftime("%Y%m%d")
+        if self.as_of:
+            day = _("as of %(day)s") % {"day": day}
+        name = "-".join([ledger, *self.filters])
+        # What a search brings in stays a name: no path separator or character Windows refuses.
+        name = UNSAFE_IN_NAMES.sub("_", name)[:FILENAME_MAX]
+        return "%s-%s.xlsx" % (name, day)
+
+
+UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\s]+')
+FILENAME_MAX = 120
+
+
+def export_ledger(out, *, campaign, queryset, label: LedgerLabel = LedgerLabel()) -> int:
     """The one export both the page and `export_ledger` use; returns the row count."""
-    ledger = unit.name if unit else _("whole ledger")
-    if as_of:
-        rows = as_of_rows(queryset, as_of, where=ledger_snapshot_filter(unit))
-        when = _("as it stood on %(day)s") % {"day": as_of.isoformat()}
+    if label.as_of:
+        rows = as_of_rows(queryset, label.as_of, where=ledger_snapshot_filter(label.unit))
     else:
         rows = current_rows(queryset)
-        when = _("exported %(time)s") % {"time": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
-    title = _("%(campaign)s · targets ledger · %(ledger)s · %(when)s") % {
-        "campaign": campaign.name, "ledger": ledger, "when": when}
-    return write_xlsx(out, rows, title=title)
-
-
-def export_filename(campaign, unit=None, as_of=None) -> str:
-    day = (as_of or timezone.localdate()).strftime("%Y%m%d")
-    return "%s-%s-%s.xlsx" % (_("ledger"), unit.name if unit else campaign.name, day)
+    return write_xlsx(out, rows, title=label.title(campaign))

@@ -100,6 +100,23 @@ class LedgerFilterForm(forms.Form):
         self.options = {name: [("", ""), *((o.pk, str(o)) for o in self.fields[name].queryset)]
                         for name in ("street", "system", "target_type")}
 
+    def described(self) -> list[str]:
+        """The filters in force, each as a user reads it (类型：大院, 仅看试点), for an export's
+        title and file name; the sort order is not a filter."""
+        if not self.is_valid():
+            return []
+        data, found = self.cleaned_data, []
+        if data["q"].strip():
+            found.append(_("search “%(words)s”") % {"words": data["q"].strip()})
+        for name in ("street", "system", "target_type", "state"):
+            if data[name]:
+                value = dict(self.fields["state"].choices)[data[name]] if name == "state" else data[name]
+                found.append(_("%(field)s: %(value)s") % {"field": self.fields[name].label, "value": value})
+        for name in ("pilot", "priority"):
+            if data[name]:
+                found.append(str(self.fields[name].label))
+        return found
+
     def apply(self, qs):
         if not self.is_valid():
             return qs.none()

@@ -19,6 +19,7 @@ from taizhang.accounts.scoping import (
     can_edit,
     may,
     may_in_campaign,
+    seen_through,
     sees_whole_campaign,
     units_visible_q,
 )
@@ -27,7 +28,7 @@ from taizhang.core.requests import InputRefused, parse_id
 
 from .checking import Labels
 from .columns import LABEL_FIELDS
-from .exporting import as_of_day, export_filename, export_ledger
+from .exporting import LedgerLabel, as_of_day, export_ledger
 from .forms import ImportForm, TargetForm
 from .importing import ImportRejected, import_prepare, upload_apply, upload_keep, upload_pending, upload_recheck
 from .label_aliases import LabelMapError, Mapping, label_aliases_save
@@ -81,11 +82,12 @@ def ledger_export(request, kind=None, code=None):
     campaign, unit, form, targets = _ledger(request, kind, code)
     if form.errors:
         raise InputRefused(" ".join(e for errors in form.errors.values() for e in errors))
-    as_of = _parse_day(request.GET.get("as_of"))
+    label = LedgerLabel(unit=unit, scope=seen_through(request.user, campaign), filters=tuple(form.described()),
+                        as_of=_parse_day(request.GET.get("as_of")))
     out = io.BytesIO()
-    export_ledger(out, campaign=campaign, queryset=targets, unit=unit, as_of=as_of)
+    export_ledger(out, campaign=campaign, queryset=targets, label=label)
     out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=export_filename(campaign, unit, as_of))
+    return FileResponse(out, as_attachment=True, filename=label.filename())
 
 
 def _parse_day(text):

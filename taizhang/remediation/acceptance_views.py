@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may
-from taizhang.core.transitions import TransitionRefused
+from taizhang.core.errors import ServiceError
 from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import current_campaign, ledger_targets
 
@@ -27,7 +27,6 @@ from .acceptance import (
     target_acceptances,
     target_inspections,
 )
-from .checks import RemediationError
 from .models import Acceptance
 from .photos import PhotoError, photos_attach, photos_checked
 from .views import _target
@@ -104,7 +103,7 @@ def acceptance(request, pk):
             response = _page(request, target, acceptance_form=form)
             response.status_code = 400
             return response
-        except (RemediationError, TransitionRefused) as exc:
+        except ServiceError as exc:
             messages.error(request, str(exc))
         except ValidationError as exc:
             _refused(request, form, exc)
@@ -125,7 +124,7 @@ def reinspect(request, pk):
     if form.is_valid():
         try:
             inspection_record(target=target, actor=request.user, **form.cleaned_data)
-        except (RemediationError, TransitionRefused) as exc:
+        except ServiceError as exc:
             messages.error(request, str(exc))
         except ValidationError as exc:
             _refused(request, form, exc)

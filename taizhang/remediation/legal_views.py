@@ -15,10 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from taizhang.core.errors import ServiceError
 from taizhang.ledger.selectors import current_campaign
-from taizhang.ledger.services import LedgerError
 
-from .checks import RemediationError
 from .legal import (
     lease_answer,
     lease_expose,
@@ -75,7 +74,7 @@ def section_write(request, target, form, action, success: str):
         action(form.cleaned_data)
     except ValidationError as exc:
         return _after(request, target, error=" ".join(exc.messages))
-    except (RemediationError, LedgerError) as exc:
+    except ServiceError as exc:
         return _after(request, target, error=str(exc))
     return _after(request, target, success=success)
 

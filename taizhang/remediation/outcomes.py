@@ -8,6 +8,7 @@ from taizhang.accounts.scoping import may, visible_q
 from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ServiceError
+from taizhang.ledger.services import target_lock
 
 from .models import Outcome
 from .snapshots import OUTCOME
@@ -26,7 +27,10 @@ def outcome_record(*, target, actor, stage: str, values: dict) -> Outcome:
         raise OutcomeError(_("Your role may not record people and money for this target."))
     if stage not in Outcome.Stage.values:
         raise OutcomeError(_("Unknown stage “%(stage)s”.") % {"stage": stage})
-    outcome = Outcome.objects.select_for_update().filter(target=target, stage=stage).first()
+    # The target first (one lock order everywhere): two first records of a stage at once then take
+    # turns, and the second corrects the first's row instead of inserting a duplicate.
+    target_lock(target.pk)
+    outcome = Outcome.objects.filter(target=target, stage=stage).first()
     before = OUTCOME.snapshot(outcome) if outcome else None
     if outcome is None:
         outcome = Outcome(target=target, stage=stage, recorded_by=actor)

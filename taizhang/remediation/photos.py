@@ -1,7 +1,10 @@
-"""Photos from the field: checked by content, capped in size, located from EXIF when present.
+"""Photos from the field: checked by content, capped in size, located from EXIF when present,
+each with a small JPEG thumbnail made once, on upload.
 
 Files live under MEDIA_ROOT (outside the static root, never served by URL); the only way
-to see one is the `photo` view, which applies the scoping rule.
+to see one is the `photo` view (the original) or `photo_thumbnail`, which apply the scoping
+rule. Pages that list photos show the thumbnails and link to the originals, which are kept
+as they came (a HEIC stays a HEIC; its thumbnail is a JPEG every browser shows).
 """
 
 import hashlib
@@ -9,13 +12,14 @@ import io
 import math
 import warnings
 from decimal import Decimal
+from typing import NamedTuple
 
 import pillow_heif
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image
+from PIL import Image, ImageOps
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may
@@ -30,14 +34,27 @@ pillow_heif.register_heif_opener()
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "HEIF": ("image/heic", "heic")}
 GPS_IFD = 0x8825
+# The longest side of a thumbnail, in pixels: sharp at 120 CSS pixels on a phone's screen.
+THUMBNAIL_SIZE = 360
 
 
 class PhotoError(ServiceError):
     """A photo refused; the message names the file."""
 
 
-def photo_check(name: str, data: bytes) -> tuple[str, str, tuple[Decimal, Decimal] | None]:
-    """(content type, extension, (longitude, latitude) or None) of an acceptable photo."""
+class CheckedPhoto(NamedTuple):
+    """A photo that passed the checks, with what was read from it."""
+
+    name: str
+    data: bytes
+    content_type: str
+    extension: str
+    location: tuple[Decimal, Decimal] | None
+    thumbnail: bytes
+
+
+def photo_check(name: str, data: bytes) -> CheckedPhoto:
+    """The photo checked and read: type, extension, (longitude, latitude) or None, thumbnail."""
     limit = settings.TAIZHANG_PHOTO_MAX_BYTES
     if len(data) > limit:
         raise _too_big(name, len(data), limit)
@@ -51,12 +68,28 @@ def photo_check(name: str, data: bytes) -> tuple[str, str, tuple[Decimal, Decima
                 image.verify()  # reads the whole file: a truncated photo fails here
             with Image.open(io.BytesIO(data)) as image:  # verify() leaves the image unusable
                 location = _exif_location(image)
+            # Decoding the pixels is the last proof the photo is usable (verify() does not decode a JPEG).
+            thumbnail = thumbnail_bytes(data)
     except Exception:  # noqa: BLE001 -- whatever a parser raises on a hostile file is a refusal, never a 500
         kind = None
     if kind not in FORMATS:
         raise PhotoError(_("“%(name)s” is not a usable JPEG, PNG or HEIC photo.") % {"name": name})
     content_type, extension = FORMATS[kind]
-    return content_type, extension, location
+    return CheckedPhoto(name, data, content_type, extension, location, thumbnail)
+
+
+def thumbnail_bytes(data: bytes) -> bytes:
+    """A small JPEG of a photo, upright as it was taken, without the photo's EXIF (its location)."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft("RGB", (THUMBNAIL_SIZE, THUMBNAIL_SIZE))  # a JPEG is decoded at a fraction of its size
+        upright = ImageOps.exif_transpose(image)
+        upright.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        if upright.mode in ("RGBA", "LA", "P"):  # transparency on white, not black
+            upright = upright.convert("RGBA")
+            upright = Image.alpha_composite(Image.new("RGBA", upright.size, "white"), upright)
+        out = io.BytesIO()
+        upright.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
+    return out.getvalue()
 
 
 def _exif_location(image) -> tuple[Decimal, Decimal] | None:
@@ -86,27 +119,53 @@ def _degrees(dms) -> Decimal:
     return d + m / 60 + s / 3600
 
 
-@atomic
 def photo_add(*, target, actor, name: str, data: bytes, verification=None, acceptance=None) -> Photo:
-    """Store one photo of a target (optionally of its verification or acceptance)."""
+    """Check and store one photo of a target (optionally of its verification or acceptance)."""
     if not may(actor, target, Action.PHOTO_ADD):
         raise PhotoError(_("Your role may not add photos to this target."))
-    content_type, extension, location = photo_check(name, data)
-    sha = hashlib.sha256(data).hexdigest()
-    photo = Photo(target=target, verification=verification, acceptance=acceptance, content_type=content_type,
-                  size=len(data), sha256=sha, uploaded_by=actor,
+    return _photo_store(target=target, actor=actor, checked=photo_check(name, data), verification=verification,
+                        acceptance=acceptance)
+
+
+@atomic
+def _photo_store(*, target, actor, checked: CheckedPhoto, verification=None, acceptance=None) -> Photo:
+    if not may(actor, target, Action.PHOTO_ADD):
+        raise PhotoError(_("Your role may not add photos to this target."))
+    sha = hashlib.sha256(checked.data).hexdigest()
+    location = checked.location
+    photo = Photo(target=target, verification=verification, acceptance=acceptance,
+                  content_type=checked.content_type, size=len(checked.data), sha256=sha, uploaded_by=actor,
                   taken_longitude=location[0] if location else None,
                   taken_latitude=location[1] if location else None)
     # Callers check every photo first (photo_check), so a bad photo is refused before
     # anything is written; a file left behind by a rolled-back transaction is only unused.
-    photo.file.save("%s.%s" % (sha[:20], extension), ContentFile(data), save=False)
+    photo.file.save("%s.%s" % (sha[:20], checked.extension), ContentFile(checked.data), save=False)
+    photo.thumbnail.save("%s.jpg" % sha[:20], ContentFile(checked.thumbnail), save=False)
     photo.full_clean()
     photo.save()
     changelog_append(changes=[PHOTO.created(photo)], actor=actor, reason=_("photo added"))
     return photo
 
 
-def photos_checked(uploads) -> list[tuple[str, bytes]]:
+def thumbnails_fill(photos) -> tuple[int, list[str]]:
+    """Make the thumbnails `photos` (a queryset of photos stored before thumbnails were made)
+    lack; returns how many were made and the files that could not be read. A migration and the
+    `photo_thumbnails` command call it."""
+    made, failed = 0, []
+    for photo in photos.filter(thumbnail="").iterator(chunk_size=100):
+        try:
+            with photo.file.open("rb") as original:
+                thumbnail = thumbnail_bytes(original.read())
+        except Exception:  # noqa: BLE001 -- a missing or broken file keeps its link; the rest go on
+            failed.append(photo.file.name)
+            continue
+        photo.thumbnail.save("%s.jpg" % photo.sha256[:20], ContentFile(thumbnail), save=False)
+        type(photo).objects.filter(pk=photo.pk).update(thumbnail=photo.thumbnail.name)
+        made += 1
+    return made, failed
+
+
+def photos_checked(uploads) -> list[CheckedPhoto]:
     """(name, bytes) of uploaded photos, every one checked before the caller writes anything.
 
     The declared size is checked before a byte is read, and no more than the cap and
@@ -117,9 +176,7 @@ def photos_checked(uploads) -> list[tuple[str, bytes]]:
     for upload in uploads:
         if upload.size is None or upload.size > limit:
             raise _too_big(upload.name, upload.size or limit + 1, limit)
-        data = upload.read(limit + 1)
-        photo_check(upload.name, data)
-        photos.append((upload.name, data))
+        photos.append(photo_check(upload.name, upload.read(limit + 1)))
     return photos
 
 
@@ -128,7 +185,7 @@ def _too_big(name, size, limit) -> PhotoError:
         "name": name, "size": filesizeformat(size), "limit": filesizeformat(limit)})
 
 
-def photos_attach(*, target, actor, photos: list[tuple[str, bytes]], **record) -> None:
-    """Store checked photos of a target, linked to its verification or acceptance (`record`)."""
-    for name, data in photos:
-        photo_add(target=target, actor=actor, name=name, data=data, **record)
+def photos_attach(*, target, actor, photos: list[CheckedPhoto], **record) -> None:
+    """Store checked photos (photos_checked) of a target, linked to its verification or acceptance (`record`)."""
+    for checked in photos:
+        _photo_store(target=target, actor=actor, checked=checked, **record)

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from taizhang.campaigns.models import OrgUnit
 from taizhang.core.requests import SearchField
 
 from .models import Policy
@@ -25,7 +26,9 @@ class StepForm(forms.Form):
 
     description = forms.CharField(label=_("Step"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     means = forms.ChoiceField(label=_("Means"), choices=[("", "—"), *Means.choices], required=False)
-    owner = forms.ChoiceField(label=_("Owner unit"), required=False)
+    # A hundred and more units: the page's script puts a box before the list that narrows it.
+    owner = forms.ChoiceField(label=_("Owner unit"), required=False,
+                              widget=forms.Select(attrs={"data-filter": _("Type to narrow the units…")}))
     due_on = forms.DateField(label=_("Due on"), required=False, widget=DATE)
     policies = forms.MultipleChoiceField(label=_("Policies"), required=False)
 
@@ -49,10 +52,14 @@ StepFormSet = forms.formset_factory(StepForm, extra=2, can_delete=True, max_num=
 
 
 def owner_choices(units) -> list:
-    """Units grouped by kind (office, groups, streets, systems, rights units)."""
+    """Units grouped by kind (office, groups, streets, systems), the rights units by system, in
+    `units`' order (plans.owner_units)."""
     groups: dict[str, list] = {}
     for unit in units:
-        groups.setdefault(unit.get_kind_display(), []).append((str(unit.pk), unit.name))
+        group = unit.get_kind_display()
+        if unit.kind == OrgUnit.Kind.RIGHTS_UNIT and unit.parent is not None:
+            group = _("%(kind)s · %(system)s") % {"kind": group, "system": unit.parent.name}
+        groups.setdefault(str(group), []).append((str(unit.pk), unit.name))
     return [("", "—"), *groups.items()]
 
 

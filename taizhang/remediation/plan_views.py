@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import campaigns_for, may, may_in_campaign
+from taizhang.core.errors import ServiceError
 from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import current_campaign
 
-from .checks import RemediationError
 from .models import Plan, Policy
 from .plan_forms import PlanForm, PolicyForm, PolicySearchForm, StepFormSet, owner_choices
 from .plans import (
@@ -100,7 +100,7 @@ def _plan_form(request, target, plan, initial, steps_initial):
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
-        except RemediationError as exc:
+        except ServiceError as exc:
             messages.error(request, str(exc))
             return redirect("remediation:work", pk=target.pk)
         else:
@@ -117,7 +117,7 @@ def plan_submit_view(request, plan_id):
     target = _target(request, plan.target_id)
     try:
         plan = plan_submit(plan=plan, actor=request.user)
-    except RemediationError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Plan v%(version)s submitted to the HQ office.") % {"version": plan.version})
@@ -131,7 +131,7 @@ def plan_approve_view(request, plan_id):
     target = _target(request, plan.target_id)
     try:
         plan = plan_approve(plan=plan, actor=request.user)
-    except RemediationError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Plan v%(version)s approved.") % {"version": plan.version})
@@ -147,7 +147,7 @@ def plan_new_version_view(request, pk):
     target = _target(request, pk)
     try:
         plan = plan_new_version(target=target, actor=request.user)
-    except RemediationError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
         return redirect("remediation:work", pk=target.pk)
     messages.success(request, _("Plan v%(version)s drafted from the latest version.") % {"version": plan.version})
@@ -215,6 +215,8 @@ def _policy_form(request, campaign, policy):
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
+        except ServiceError as exc:
+            messages.error(request, str(exc))
         else:
             messages.success(request, _("Saved."))
             return redirect("remediation:policy", policy_id=policy.pk)

@@ -301,10 +301,18 @@ def policy_citations(user, policy: Policy):
 
 
 def owner_units(campaign: Campaign) -> list[OrgUnit]:
-    """Units that may own a step, in the preset's order of kinds: office, groups, streets, systems, units."""
+    """Units that may own a step, kind by kind: the office, the groups, the streets and the
+    systems in the preset's order, then the rights units system by system, by name (a hundred
+    and more of them, in the order they were added otherwise)."""
     kinds = list(OrgUnit.Kind.values)
-    units = OrgUnit.objects.filter(campaign=campaign).exclude(kind=OrgUnit.Kind.COMMAND)
-    return sorted(units, key=lambda u: (kinds.index(u.kind), u.sort, u.name))
+    units = OrgUnit.objects.filter(campaign=campaign).exclude(kind=OrgUnit.Kind.COMMAND).select_related("parent")
+
+    def order(unit):
+        if unit.kind == OrgUnit.Kind.RIGHTS_UNIT:
+            system = unit.parent
+            return kinds.index(unit.kind), (system.sort, system.name) if system else (0, ""), 0, unit.name
+        return kinds.index(unit.kind), (0, ""), unit.sort, unit.name
+    return sorted(units, key=order)
 
 
 # The policy library: writes

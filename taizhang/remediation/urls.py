@@ -9,6 +9,7 @@ urlpatterns = [
     path("targets/<int:pk>/verify/", views.verify, name="verify"),
     path("verifications/<int:verification_id>/confirm/", views.confirm, name="confirm"),
     path("photos/<int:photo_id>/", views.photo, name="photo"),
+    path("photos/<int:photo_id>/thumbnail/", views.photo_thumbnail, name="photo_thumbnail"),
     path("targets/<int:pk>/outcomes/<str:stage>/", views.outcome_save, name="outcome_save"),
     path("targets/<int:pk>/pilot/", views.pilot_toggle, name="pilot_toggle"),
     path("targets/<int:pk>/lessons/", views.lesson_add, name="lesson_add"),

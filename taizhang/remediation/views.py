@@ -3,21 +3,23 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may, sees_whole_campaign
-from taizhang.core.transitions import TransitionRefused
+from taizhang.core.errors import ServiceError
+from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import current_campaign, ledger_targets
 
-from .checks import RemediationError
+from .checks import label
 from .forms import LessonForm, OutcomeForm, StepForm, TenantFormSet, VerificationForm
 from .models import Outcome, Photo, PilotLesson, TransitionEvent, Verification
 from .models.plans import Means
-from .outcomes import OutcomeError, outcome_record, outcome_totals
+from .outcomes import outcome_record, outcome_totals
 from .photos import PhotoError, photos_attach, photos_checked
 from .pilots import PilotError, lesson_record, pilot_comparison, pilot_mark, quota_warnings
 from .verification import differences, verification_confirm, verification_record
@@ -46,9 +48,14 @@ def work(request, pk):
         "can_mark_pilot": may(user, target, Action.PILOT_MARK),
         "lessons": PilotLesson.objects.filter(target=target), "lesson_form": LessonForm(),
         "events": TransitionEvent.objects.filter(target=target).select_related("actor"),
-        "verifications": [(v, differences(v)) for v in verifications],
+        "verifications": [(v, _labelled(differences(v))) for v in verifications],
         "can_record": may(user, target, Action.VERIFICATION_RECORD), "can_confirm": can_confirm,
     })
+
+
+def _labelled(diffs):
+    """A verification's differences headed by the ledger's column names, not the fields'."""
+    return [(capfirst(label(Target, field)), ledger, found) for field, ledger, found in diffs]
 
 
 @require_POST
@@ -63,7 +70,7 @@ def step(request, pk):
     try:
         target_step(target=target, to=data["to"], actor=request.user, comment=data["comment"],
                     hold_reason=data["hold_reason"], hold_review_on=data["hold_review_on"])
-    except TransitionRefused as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:  # the step brought `target` up to date
         messages.success(request, _("Done: the target is now “%(state)s”.") % {"state": target.get_state_display()})
@@ -89,7 +96,7 @@ def verify(request, pk):
             messages.error(request, str(exc))
             return render(request, "remediation/verify.html", {"target": target, "form": form, "tenants": tenants},
                           status=400)
-        except RemediationError as exc:
+        except ServiceError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Verification recorded; it counts once both parties confirm it."))
@@ -111,7 +118,7 @@ def confirm(request, verification_id):
     target = _target(request, verification.target_id)
     try:
         verification_confirm(verification=verification, actor=request.user)
-    except RemediationError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Confirmed."))
@@ -120,10 +127,22 @@ def confirm(request, verification_id):
 
 @login_required
 def photo(request, photo_id):
-    """A photo, only for those who may see its target."""
+    """A photo as it was uploaded, only for those who may see its target."""
     photo = get_object_or_404(Photo, pk=photo_id)
     _target(request, photo.target_id)
     return FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+
+
+@login_required
+def photo_thumbnail(request, photo_id):
+    """A photo's thumbnail (a small JPEG, photos.thumbnail_bytes), as the photo itself is served."""
+    photo = get_object_or_404(Photo, pk=photo_id)
+    _target(request, photo.target_id)
+    if not photo.thumbnail:
+        raise Http404("no thumbnail")
+    response = FileResponse(photo.thumbnail.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"  # it never changes; the phone keeps it a day
+    return response
 
 
 @require_POST
@@ -136,7 +155,7 @@ def outcome_save(request, pk, stage):
         return redirect("remediation:work", pk=target.pk)
     try:
         outcome_record(target=target, actor=request.user, stage=stage, values=form.cleaned_data)
-    except OutcomeError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("People and money saved."))
@@ -159,7 +178,7 @@ def pilot_toggle(request, pk):
     target = _target(request, pk)
     try:
         warnings = pilot_mark(target=target, actor=request.user, is_pilot=request.POST.get("is_pilot") == "1")
-    except PilotError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         for warning in warnings:
@@ -176,7 +195,7 @@ def lesson_add(request, pk):
         if not form.is_valid():
             raise PilotError(form.errors.as_text())
         lesson_record(target=target, actor=request.user, **form.cleaned_data)
-    except PilotError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Lesson recorded."))

@@ -97,17 +97,17 @@ def test_mixed_writers_on_one_target_leave_no_error_and_a_true_log(targets, pers
     assert TransitionEvent.objects.filter(target=target).count() == steps
 
 
-def test_a_refusal_the_view_did_not_expect_is_a_message_not_a_server_error(client, targets, personas,
-                                                                           monkeypatch):
+def test_a_refusal_no_view_answers_is_a_message_not_a_server_error(client, targets, personas, monkeypatch):
+    """Write views answer refusals themselves (tests/remediation/test_refusals.py); the middleware
+    answers one raised anywhere else, here while the work page reads the steps it offers."""
     from taizhang.remediation import views
 
-    def conflict(**kwargs):
+    def conflict(*args, **kwargs):
         raise TargetConflict("Someone else changed this target meanwhile; reload and try again.")
 
-    monkeypatch.setattr(views, "pilot_mark", conflict)
+    monkeypatch.setattr(views, "offered_steps", conflict)
     client.force_login(personas["carol"])
-    response = client.post(reverse("remediation:pilot_toggle", args=[targets["GC-0001"].pk]), {"is_pilot": "1"},
-                           HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(reverse("remediation:work", args=[targets["GC-0001"].pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 409
     assert "Someone else changed this target meanwhile" in response.content.decode()
 

@@ -3,9 +3,11 @@
 import datetime
 import io
 import json
+import urllib.parse
 import zipfile
 from unittest import mock
 
+import pytest
 from django.core.management import call_command
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
@@ -80,3 +82,58 @@ def test_the_history_an_import_writes_is_the_ledger_itself(targets, personas, ca
     def ordered(rows):
         return sorted(rows, key=lambda row: json.dumps(row, sort_keys=True, ensure_ascii=False))
     assert ordered(as_of_rows(queryset, timezone.localdate())) == ordered(current_rows(queryset))
+
+
+# What an export holds is said by its title and its file name (not 总台账 for a part of it).
+
+def _download(client, url, params=None):
+    response = client.get(url, params or {})
+    assert response.status_code == 200
+    filename = urllib.parse.unquote(response["Content-Disposition"].split("filename*=utf-8''")[1])
+    return _rows(b"".join(response.streaming_content))[0][0], filename
+
+
+def test_a_filtered_export_names_its_filters_and_day(client, units, targets, personas):
+    client.force_login(personas["carol"])
+    title, filename = _download(client, "/ledger/export.xlsx", {
+        "street": units["GC"].pk, "system": units["JT"].pk, "q": "大院", "pilot": "on", "sort": "-area"})
+    day = timezone.localdate()
+    assert "总台账" in title  # the office sees the whole ledger, narrowed by the filters it names
+    for words in ("街道：古城街道", "所属系统：集体经济系统", "搜索“大院”", "仅看试点", day.isoformat()):
+        assert words in title, words
+    assert filename == "总台账-搜索“大院”-街道：古城街道-所属系统：集体经济系统-仅看试点-%s.xlsx" % (
+        day.strftime("%Y%m%d"))
+
+
+@pytest.mark.parametrize(("url", "name"), [
+    ("/ledger/street/GC/export.xlsx", "古城街道"), ("/ledger/system/JT/export.xlsx", "集体经济系统"),
+    ("/ledger/unit/U-GC/export.xlsx", "古城杨庄股份经济合作社")])
+def test_a_street_system_or_unit_export_names_its_ledger(client, targets, personas, url, name):
+    client.force_login(personas["carol"])
+    title, filename = _download(client, url, {"as_of": timezone.localdate().isoformat()})
+    day = timezone.localdate()
+    assert "总台账" not in title and name in title and day.isoformat() in title
+    assert filename == "%s台账-截至%s.xlsx" % (name, day.strftime("%Y%m%d"))
+
+
+def test_a_street_users_whole_ledger_is_named_after_the_street_it_holds(client, targets, personas):
+    client.force_login(personas["alice"])
+    title, filename = _download(client, "/ledger/export.xlsx", {"state": "registered"})
+    assert "总台账" not in title and "古城街道" in title and "状态：待核查" in title
+    assert filename.startswith("古城街道台账-状态：待核查-")
+
+
+def test_a_search_cannot_put_a_path_in_the_file_name(client, targets, personas):
+    client.force_login(personas["carol"])
+    _title, filename = _download(client, "/ledger/export.xlsx", {"q": "../a/b:c"})
+    assert "/" not in filename and ":" not in filename and filename.startswith("总台账-搜索“.._a_b_c”-")
+
+
+def test_the_command_names_the_file_as_the_page_does(targets, personas, tmp_path):
+    call_command("export_ledger", ledger="street:古城", output=tmp_path, user="carol", verbosity=0)
+    day = timezone.localdate()
+    written = tmp_path / ("古城街道台账-%s.xlsx" % day.strftime("%Y%m%d"))
+    title = _rows(written.read_bytes())[0][0]
+    assert "古城街道" in title and "总台账" not in title
+    call_command("export_ledger", output=tmp_path, user="alice", verbosity=0)
+    assert "古城街道" in _rows((tmp_path / ("古城街道台账-%s.xlsx" % day.strftime("%Y%m%d"))).read_bytes())[0][0]

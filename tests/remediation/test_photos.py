@@ -1,10 +1,12 @@
 """Photos: checked by content, capped, located from EXIF, served only within scope."""
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from PIL import Image
 
 from taizhang.remediation.models import Photo, Verification
@@ -198,3 +200,95 @@ def test_no_more_than_the_cap_is_read_even_if_the_declared_size_lies(settings):
     with pytest.raises(PhotoError, match="liar.jpg"):
         photos_checked([upload])
     assert upload.tell() == 1001
+
+
+# Thumbnails: made once on upload, the original kept; the pages that list photos send only them.
+
+def _size(data):
+    with Image.open(io.BytesIO(data)) as image:
+        return image.format, image.size
+
+
+def test_a_photo_gets_a_small_jpeg_thumbnail_and_keeps_its_original(targets, personas):
+    original = _image(gps=BEIJING, size=(3000, 2000))
+    photo = photo_add(target=targets["GC-0001"], actor=personas["alice"], name="现场.jpg", data=original)
+    assert photo.file.read() == original
+    thumbnail = photo.thumbnail.read()
+    assert _size(thumbnail) == ("JPEG", (360, 240)) and len(thumbnail) < 20_000
+    with Image.open(io.BytesIO(thumbnail)) as image:
+        assert not image.getexif().get_ifd(0x8825)  # the location stays in the original only
+
+
+def test_a_heic_photos_thumbnail_is_a_jpeg_and_a_turned_photo_stands_upright(targets, personas):
+    heic = photo_add(target=targets["GC-0001"], actor=personas["alice"], name="x.heic", data=_image("HEIF"))
+    assert heic.content_type == "image/heic" and _size(heic.thumbnail.read()) == ("JPEG", (64, 48))
+    image, exif, out = Image.new("RGB", (400, 200), "green"), Image.Exif(), io.BytesIO()
+    exif[0x0112] = 6  # taken with the phone turned: shown rotated by 90°
+    image.save(out, "JPEG", exif=exif)
+    turned = photo_add(target=targets["GC-0001"], actor=personas["alice"], name="turned.jpg", data=out.getvalue())
+    assert _size(turned.thumbnail.read()) == ("JPEG", (180, 360))
+
+
+def test_the_pages_that_list_photos_send_thumbnails_and_link_the_originals(client, targets, personas):
+    from taizhang.ledger.models import Target
+    from taizhang.remediation.acceptance import acceptance_record
+    from taizhang.remediation.verification import verification_record
+
+    target = targets["GC-0001"]
+    verification = verification_record(target=target, actor=personas["alice"], facts={})
+    photo_add(target=target, actor=personas["alice"], name="a.heic", data=_image("HEIF"), verification=verification)
+    photo_add(target=target, actor=personas["alice"], name="b.jpg", data=_image(), verification=verification)
+    Target.objects.filter(pk=target.pk).update(state="completion_reported")
+    acceptance = acceptance_record(target=Target.objects.get(pk=target.pk), actor=personas["carol"], decision="passed",
+                                   tenants_cleared=True, site_cleaned=True, land_returned=True,
+                                   structures_demolished=True, demolished_area=300)
+    photo_add(target=target, actor=personas["carol"], name="c.png", data=_image("PNG"), acceptance=acceptance)
+    client.force_login(personas["alice"])
+    for url, count in (("/work/targets/%d/" % target.pk, 2), ("/work/targets/%d/acceptance/" % target.pk, 1)):
+        html = client.get(url).content.decode()
+        images = re.findall(r'<img src="([^"]+)"', html)
+        assert len(images) == count and all(re.fullmatch(r"/work/photos/\d+/thumbnail/", src) for src in images)
+        assert len(re.findall(r'<a href="/work/photos/\d+/" class="photo">', html)) == count
+    for photo in Photo.objects.all():
+        response = client.get("/work/photos/%d/thumbnail/" % photo.pk)
+        assert response["Content-Type"] == "image/jpeg"
+        assert _size(b"".join(response.streaming_content))[0] == "JPEG"
+
+
+def test_thumbnails_are_served_only_within_scope(client, targets, personas):
+    photo = photo_add(target=targets["GC-0001"], actor=personas["alice"], name="a.jpg", data=_image())
+    url = "/work/photos/%d/thumbnail/" % photo.pk
+    assert client.get(url)["Location"].startswith("/accounts/login/")
+    client.force_login(personas["bob"])
+    assert client.get(url).status_code == 404
+    client.force_login(personas["dan"])
+    assert client.get(url).status_code == 200
+
+
+def test_photos_stored_before_thumbnails_get_theirs_and_an_unreadable_one_is_named(targets, personas):
+    kept = photo_add(target=targets["GC-0001"], actor=personas["alice"], name="a.jpg", data=_image(size=(800, 600)))
+    lost = photo_add(target=targets["GC-0001"], actor=personas["alice"], name="b.png", data=_image("PNG"))
+    Photo.objects.update(thumbnail="")
+    lost_name = lost.file.name
+    lost.file.delete(save=False)
+    errors = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("photo_thumbnails", stdout=io.StringIO(), stderr=errors)
+    kept.refresh_from_db()
+    assert _size(kept.thumbnail.read()) == ("JPEG", (360, 270))
+    assert Photo.objects.get(pk=lost.pk).thumbnail == "" and lost_name in errors.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_gives_the_photos_stored_before_their_thumbnails(targets, personas):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    photo = photo_add(target=targets["GC-0001"], actor=personas["alice"], name="a.jpg", data=_image(size=(720, 480)))
+    executor = MigrationExecutor(connection)
+    executor.migrate([("remediation", "0003_entry_targets")])  # before photos had thumbnails
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    photo = Photo.objects.get(pk=photo.pk)
+    assert photo.thumbnail.name.startswith("photos/thumbnails/")
+    assert _size(photo.thumbnail.read()) == ("JPEG", (360, 240))

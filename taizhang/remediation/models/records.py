@@ -71,6 +71,8 @@ class Photo(models.Model):
     acceptance = models.ForeignKey("remediation.Acceptance", null=True, blank=True, on_delete=models.CASCADE,
                                    related_name="photos")
     file = models.FileField(upload_to="photos/%Y/%m/")
+    # A small JPEG made once on upload (photos.thumbnail_bytes); list pages send this, never the file.
+    thumbnail = models.FileField(upload_to="photos/thumbnails/%Y/%m/", blank=True)
     content_type = models.CharField(max_length=32)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
