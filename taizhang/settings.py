@@ -203,7 +203,7 @@ MEDIA_ROOT = Path(os.environ.get("TAIZHANG_MEDIA_DIR", DATA_DIR / "media"))
 # Imports: uploads are capped by size and by row count.
 TAIZHANG_IMPORT_MAX_BYTES = int(os.environ.get("TAIZHANG_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 TAIZHANG_IMPORT_MAX_ROWS = int(os.environ.get("TAIZHANG_IMPORT_MAX_ROWS", 100_000))
-# What a workbook may ask of its reader, checked before calamine sees it (ledger/workbook_checks.py).
+# What a workbook may ask of its reader, checked before calamine sees it (core/workbook_checks.py).
 # The defaults follow the row cap: room for title, header, totals and blank rows; 40 columns a
 # row on average over the sheet's block (the ledger has 23); 2 KB of XML a row (an export: 1.2 KB).
 TAIZHANG_IMPORT_MAX_SHEET_ROWS = int(os.environ.get("TAIZHANG_IMPORT_MAX_SHEET_ROWS",

@@ -16,9 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from taizhang.core.parsing import clean_text
-
 from . import workbook_reader
+from .parsing import clean_text
 from .workbook_checks import OLE_MAGIC, ZIP_MAGIC, Limits, WorkbookRefused, check_workbook
 from .workbook_reader import OUT_OF_MEMORY
 
