@@ -47,6 +47,7 @@ class Action(StrEnum):
     JUDICIAL_RECORD = "judicial.record"
     PETITION_HANDLE = "petition.handle"
     KEEP_BOOKS = "books.keep"
+    USERS_MANAGE = "users.manage"
 
 
 @dataclass(frozen=True)
@@ -92,4 +93,7 @@ ALLOWED = {
     Action.PETITION_HANDLE: _roles(R.STREET, R.OFFICE, duties=[GroupDuty.PETITIONS]),
     # Unlocking accounts and printing the change log's digest.
     Action.KEEP_BOOKS: _roles(R.OFFICE),
+    # Creating accounts, placing them in units and roles, deactivating them, resetting passwords:
+    # over the users whose every membership is in a campaign where the actor holds this.
+    Action.USERS_MANAGE: _roles(R.OFFICE),
 }
