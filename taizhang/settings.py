@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After a password reset, the first login sets a new password before anything else.
+    "taizhang.accounts.middleware.PasswordChangeRequiredMiddleware",
     "taizhang.core.middleware.RequestIdMiddleware",
     # Any refusal a view did not catch, or a database still busy after retries: a message, not a 500.
     "taizhang.core.middleware.RefusalMiddleware",
@@ -123,6 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "taizhang.ledger.context_processors.campaigns",
                 "taizhang.accounts.context_processors.lockout",
+                "taizhang.accounts.context_processors.user_management",
             ],
         },
     },

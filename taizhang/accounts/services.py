@@ -82,7 +82,8 @@ def _check_password(password: str, user, field: str = "password") -> None:
         raise AccountError(_("Password: %(message)s") % {"message": " ".join(exc.messages)}, field) from None
 
 
-def _check_phone(phone: str) -> str:
+def phone_normalized(phone: str) -> str:
+    """A phone number as kept: no spaces; digits, a leading + and dashes only."""
     phone = "".join(phone.split())
     allowed = set("0123456789+-")
     if phone and (not set(phone) <= allowed or sum(c.isdigit() for c in phone) < 5 or "+" in phone[1:]):
@@ -122,7 +123,7 @@ def user_create(*, actor, username: str, name: str, phone: str = "", password: s
     except ValidationError as exc:
         raise _field_errors(exc) from None
     _check_username_free(username)
-    phone = _check_phone(phone)
+    phone = phone_normalized(phone)
     if password_hash is None:
         if not password:
             raise AccountError(_("Password: give a password."), "password")
@@ -189,7 +190,7 @@ def user_update(*, actor, user_id: int, username: str | None = None, name: str |
     except ValidationError as exc:
         raise _field_errors(exc) from None
     if phone is not None:
-        profile.phone = _check_phone(phone)
+        profile.phone = phone_normalized(phone)
     after = USER.snapshot(user)
     if after == before:
         return user

@@ -36,6 +36,22 @@ Row = tuple[int, list]
 Source = tuple[str, Callable[[], Iterator[Row]]]
 
 
+@dataclass
+class Problem:
+    """One thing wrong with an imported file, a row or a cell (row None: the whole file)."""
+
+    row: int | None
+    column: str
+    value: str
+    message: str
+
+    def __str__(self):
+        if self.row is None:
+            return self.message
+        return _("Row %(row)s, column “%(column)s”: %(message)s") % {
+            "row": self.row, "column": self.column, "message": self.message}
+
+
 class TableError(Exception):
     """A problem with the whole file; str(exc) is a message for the user."""
 

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from taizhang.accounts.models import Membership, Profile
+from taizhang.accounts.models import Membership
 from taizhang.accounts.services import (
     AccountError,
     membership_add,
@@ -18,17 +18,12 @@ from taizhang.accounts.services import (
 )
 from taizhang.core.changelog import Break, changelog_verify
 from taizhang.core.models import ChangeLogEntry
+from tests.account_state import accounts_state
 
 pytestmark = pytest.mark.usefixtures("english")
 User = get_user_model()
 Role = Membership.Role
 NEW_PASSWORD = "a brand new secret 42"
-
-
-def accounts_state():
-    """Every account, profile and membership, and the change log's length."""
-    return (list(User.objects.order_by("pk").values()), list(Profile.objects.order_by("pk").values()),
-            list(Membership.objects.order_by("pk").values()), ChangeLogEntry.objects.count())
 
 
 def entries(object_type):
