@@ -78,7 +78,7 @@ class MembershipForm(forms.Form):
     """A unit and a role to give an account."""
 
     unit = UnitField(label=_("Unit"))
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=[("", "—"), *Role.choices])
 
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)

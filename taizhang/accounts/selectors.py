@@ -26,7 +26,9 @@ def account_history(user, *, limit: int = 200) -> list[HistoryItem]:
     for entry in ChangeLogEntry.objects.filter(own | roles).order_by("-id")[:limit]:
         serializer = serializer_for(entry.object_type)
         order = {name: i for i, name in enumerate(serializer.fields)}
-        changed = sorted(entry.changed_fields(), key=lambda d: (order.get(d[0], len(order)), d[0]))
+        # A membership's account is the one whose page this is.
+        changed = sorted((d for d in entry.changed_fields() if serializer is USER or d[0] != "user"),
+                         key=lambda d: (order.get(d[0], len(order)), d[0]))
         diffs = [(serializer.heading(f), before, after) for f, before, after in changed]
         kind = "" if serializer is USER else str(capfirst(serializer.model._meta.verbose_name))
         items.append(HistoryItem(entry, diffs, kind))

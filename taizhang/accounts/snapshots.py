@@ -47,4 +47,4 @@ USER = declare(
               "password_changed_at": _profile_heading("password_changed_at")},
     describe=lambda user: user.get_username())
 MEMBERSHIP = declare("accounts.membership", Membership, ("user", "unit", "role"), target=None,
-                     special={"unit": LABEL})
+                     special={"unit": LABEL}, headings={"user": _("Account"), "unit": _("Unit")})

@@ -100,7 +100,7 @@ def test_anyone_may_change_their_own_password(client, personas):
     client.force_login(personas["dan"])
     assert client.get("/accounts/password/").status_code == 200
     response = client.post("/accounts/password/", {"old_password": PASSWORD, "new_password1": OWN,
-                                                   "new_password2": OWN})
+                                                   "new_password2": OWN}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 302
     assert User.objects.get(username="dan").check_password(OWN)
     entry = ChangeLogEntry.objects.latest("id")
