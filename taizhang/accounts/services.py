@@ -95,7 +95,7 @@ def phone_normalized(phone: str) -> str:
 
 
 def _check_username_free(username: str, user_id: int | None = None) -> None:
-    # Case-insensitively, as Django's own forms do: 张伟 and a second 张伟, or Li and li, are one person to an office.
+    # Case-insensitively, as Django's own forms do: to an office, Li and li are one person.
     if User.objects.filter(username__iexact=username).exclude(pk=user_id).exists():
         raise AccountError(_("User name: “%(username)s” is already taken.") % {"username": username}, "username")
 
