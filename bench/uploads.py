@@ -25,9 +25,9 @@ django.setup()
 
 from python_calamine import CalamineWorkbook  # noqa: E402
 
-from taizhang.ledger import workbook_reader  # noqa: E402
-from taizhang.ledger.tabular import _read_in_child  # noqa: E402
-from taizhang.ledger.workbook_checks import Limits, check_workbook  # noqa: E402
+from taizhang.core import workbook_reader  # noqa: E402
+from taizhang.core.tabular import _read_in_child  # noqa: E402
+from taizhang.core.workbook_checks import Limits, check_workbook  # noqa: E402
 
 TURNS = 5
 

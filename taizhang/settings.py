@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After a password reset, the first login sets a new password before anything else.
+    "taizhang.accounts.middleware.PasswordChangeRequiredMiddleware",
     "taizhang.core.middleware.RequestIdMiddleware",
     # Any refusal a view did not catch, or a database still busy after retries: a message, not a 500.
     "taizhang.core.middleware.RefusalMiddleware",
@@ -123,6 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "taizhang.ledger.context_processors.campaigns",
                 "taizhang.accounts.context_processors.lockout",
+                "taizhang.accounts.context_processors.user_management",
             ],
         },
     },
@@ -156,8 +159,12 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Django's four: checked by every password set through the accounts' services (created, reset, changed).
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -203,7 +210,7 @@ MEDIA_ROOT = Path(os.environ.get("TAIZHANG_MEDIA_DIR", DATA_DIR / "media"))
 # Imports: uploads are capped by size and by row count.
 TAIZHANG_IMPORT_MAX_BYTES = int(os.environ.get("TAIZHANG_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 TAIZHANG_IMPORT_MAX_ROWS = int(os.environ.get("TAIZHANG_IMPORT_MAX_ROWS", 100_000))
-# What a workbook may ask of its reader, checked before calamine sees it (ledger/workbook_checks.py).
+# What a workbook may ask of its reader, checked before calamine sees it (core/workbook_checks.py).
 # The defaults follow the row cap: room for title, header, totals and blank rows; 40 columns a
 # row on average over the sheet's block (the ledger has 23); 2 KB of XML a row (an export: 1.2 KB).
 TAIZHANG_IMPORT_MAX_SHEET_ROWS = int(os.environ.get("TAIZHANG_IMPORT_MAX_SHEET_ROWS",

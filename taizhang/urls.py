@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from taizhang.accounts import views as account_views
 from taizhang.ledger import views as ledger_views
 from taizhang.remediation import todo_views
 
@@ -9,7 +10,7 @@ urlpatterns = [
     path("campaign/", ledger_views.choose_campaign, name="choose_campaign"),
     path("ledger/", include("taizhang.ledger.urls")),
     path("work/", include("taizhang.remediation.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("taizhang.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -54,6 +54,7 @@ class Action(StrEnum):
     HISTORY_READ = "history.read"
     HISTORY_VERIFY = "history.verify"
     LABELS_MAP = "labels.map"
+    USERS_MANAGE = "users.manage"
 
 
 @dataclass(frozen=True)
@@ -111,4 +112,7 @@ ALLOWED = {
     Action.HISTORY_VERIFY: _roles(R.OFFICE, R.DISCIPLINE),
     # Saving a word offices write as an alias of a known label, for every import after.
     Action.LABELS_MAP: _roles(R.OFFICE),
+    # Creating accounts, placing them in units and roles, deactivating them, resetting passwords:
+    # over the users whose every membership is in a campaign where the actor holds this.
+    Action.USERS_MANAGE: _roles(R.OFFICE),
 }

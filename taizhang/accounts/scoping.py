@@ -18,7 +18,8 @@ steps): it sees and may do everything. Views always pass `request.user`, never N
 
 from typing import NamedTuple
 
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q
 
 from taizhang.campaigns.models import Campaign, GroupDuty, OrgUnit
 
@@ -69,6 +70,12 @@ def _reach(m: Membership) -> tuple[str, int] | None:
     if m.role == Role.UNIT and unit.kind == OrgUnit.Kind.RIGHTS_UNIT:
         return "responsible_unit_id", unit.pk
     return None
+
+
+def membership_reaches(m: Membership) -> bool:
+    """Whether a membership's role reaches any target from its unit: street staff and liaison
+    leaders through a street, rights-unit staff through a system or a rights unit."""
+    return _reach(m) is not None
 
 
 def _membership_q(m: Membership, prefix: str) -> Q:
@@ -234,3 +241,41 @@ def seen_through(user, campaign) -> tuple[OrgUnit, ...] | None:
         return None
     units = {m.unit.pk: m.unit for m in _memberships(user) if m.unit.campaign_id == campaign.pk and _reach(m)}
     return tuple(sorted(units.values(), key=lambda unit: (unit.sort, unit.name)))
+def user_manager_campaign_ids(user) -> set[int] | None:
+    """Campaigns where `user` manages accounts (Action.USERS_MANAGE); None means all of them
+    (the system, a superuser)."""
+    if is_system_or_superuser(user):
+        return None
+    roles = ALLOWED[Action.USERS_MANAGE].roles
+    return {m.unit.campaign_id for m in _memberships(user) if m.role in roles}
+
+
+def manages_users(user) -> bool:
+    """Whether `user` manages the accounts of some campaign."""
+    campaigns = user_manager_campaign_ids(user)
+    return campaigns is None or bool(campaigns)
+
+
+def users_managed(user):
+    """The accounts `user` may manage: those whose every membership lies in a campaign where it
+    manages accounts, including an account nobody has placed in a unit yet.
+
+    Every membership, not one: resetting the password of someone who is also in another
+    campaign's office would open that campaign to the one who reset it. A superuser's
+    account only by a superuser (or the system).
+    """
+    users = get_user_model().objects.all()
+    campaigns = user_manager_campaign_ids(user)
+    if campaigns is None:
+        return users
+    if not campaigns:
+        return users.none()
+    elsewhere = Membership.objects.filter(user=OuterRef("pk")).exclude(unit__campaign_id__in=campaigns)
+    return users.filter(is_superuser=False).exclude(Exists(elsewhere))
+
+
+def units_assignable(user):
+    """Org units `user` may place accounts in: those of the campaigns where it manages accounts."""
+    campaigns = user_manager_campaign_ids(user)
+    units = OrgUnit.objects.all()
+    return units if campaigns is None else units.filter(campaign_id__in=campaigns)

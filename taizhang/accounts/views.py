@@ -1,11 +1,14 @@
-"""The HQ office's pages: locked accounts, and the change log's digest to print."""
+"""Logging in; the HQ office's pages: locked accounts, and the change log's digest to print."""
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,7 +16,23 @@ from taizhang.core.changelog import digest_make
 from taizhang.core.errors import ServiceError
 
 from .lockout import account_unlock, locked_accounts, unlockable_users
+from .middleware import MUST_CHANGE_PASSWORD
+from .models import Profile
 from .scoping import is_hq_office
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page; an account that must set a new password (reset, or created with a
+    temporary one) is sent to do that before anything else."""
+
+    template_name = "accounts/login.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if Profile.objects.filter(user=form.get_user(), must_change_password=True).exists():
+            self.request.session[MUST_CHANGE_PASSWORD] = True
+            return redirect("%s?%s" % (reverse("accounts:password_change"), urlencode({"next": response.url})))
+        return response
 
 
 def _require_office(request):

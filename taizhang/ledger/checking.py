@@ -8,7 +8,6 @@ common cell types (docs/benchmarks.md).
 import datetime
 import re
 import unicodedata
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.campaigns.models import Campaign, LabelAlias, OrgUnit
 from taizhang.core.parsing import PLACEHOLDERS, ValueProblem, clean_text, parse_date, parse_decimal, parse_int
+from taizhang.core.tabular import Problem
 
 from .columns import (
     BY_FIELD,
@@ -87,22 +87,6 @@ def without_control_characters(text: str) -> str:
 def shown_value(text: str) -> str:
     """A cell's text as a problem shows it: characters that cannot be shown, as \\u escapes."""
     return _REFUSED_RE.sub(lambda m: "\\u%04x" % ord(m[0]), text)
-
-
-@dataclass
-class Problem:
-    """One thing wrong with the file, a row or a cell."""
-
-    row: int | None
-    column: str
-    value: str
-    message: str
-
-    def __str__(self):
-        if self.row is None:
-            return self.message
-        return _("Row %(row)s, column “%(column)s”: %(message)s") % {
-            "row": self.row, "column": self.column, "message": self.message}
 
 
 def label_key(text: str) -> str:

@@ -10,19 +10,24 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import Membership
+from taizhang.accounts.services import membership_add, user_create
 from taizhang.campaigns.models import Campaign, GroupDuty, OrgUnit
 from taizhang.campaigns.snapshots import ORG_UNIT
+from taizhang.core.db import atomic
 from taizhang.core.models import ChangeLogEntry
 
 from .models import DemoDatabase, Target
 from .services import targets_bulk_save
 
 DEMO_PASSWORD = "taizhang-demo-2015"
+# What the change log says of every record the demo writes.
+DEMO_REASON = "演示数据"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 DIRECTIONS = "东西南北前后大小上下"
 PLACE_WORDS = "黄杨槐柳梨枣石桥河泉峪沟庄营屯坨岭台园"
@@ -219,7 +224,7 @@ def demo_load(*, campaign: Campaign, seed: int = 2015, total: int | None = None)
         raise ValueError("campaign %s already has targets" % campaign.slug)
     targets, units = DemoBuilder(campaign, seed).build(total)
     OrgUnit.objects.bulk_create(units, batch_size=500)  # sets their ids (RETURNING, on both databases)
-    targets_bulk_save(campaign=campaign, creates=targets, updates=[], actor=None, reason="演示数据",
+    targets_bulk_save(campaign=campaign, creates=targets, updates=[], actor=None, reason=DEMO_REASON,
                       extra_changes=[ORG_UNIT.created(unit) for unit in units])
     return len(targets)
 
@@ -236,8 +241,10 @@ DEMO_USERS = (
 )
 
 
+@atomic
 def demo_users(campaign: Campaign) -> list[tuple[str, str, str]]:
-    """One account per role (idempotent); returns (username, role, unit) rows to print."""
+    """One account per role (idempotent: a missing account or role is added, no password is
+    reset); returns (username, role, unit) rows to print."""
     units = OrgUnit.objects.filter(campaign=campaign)
     street = units.filter(kind=OrgUnit.Kind.STREET).order_by("sort")
     priority = {v for r in campaign.rules.get("priority_rules", []) if r.get("match") == "street"
@@ -255,14 +262,19 @@ def demo_users(campaign: Campaign) -> list[tuple[str, str, str]]:
         Membership.Role.DISCIPLINE: units.filter(kind=OrgUnit.Kind.GROUP).last(),
         Membership.Role.LIAISON: street,
     }
-    User = get_user_model()
+    found = {user.username: user for user in get_user_model().objects.filter(
+        username__in=[username for username, _role, _display in DEMO_USERS])}
+    held = set(Membership.objects.filter(user__in=found.values()).values_list("user__username", "unit_id", "role"))
+    # One hash for every demo account: the password is public, and hashing it costs 0.3 s each time.
+    password_hash = make_password(DEMO_PASSWORD) if len(found) < len(DEMO_USERS) else None
     rows = []
     for username, role, display in DEMO_USERS:
-        user, created = User.objects.get_or_create(username=username, defaults={"first_name": display})
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-        Membership.objects.get_or_create(user=user, unit=placed[role], role=role)
+        # Through the accounts' services, so that every demo account and role is in the change log.
+        if username not in found:
+            user_create(actor=None, username=username, name=display, password_hash=password_hash,
+                        must_change_password=False, memberships=[(placed[role], role)], reason=DEMO_REASON)
+        elif (username, placed[role].pk, role) not in held:
+            membership_add(actor=None, user_id=found[username].pk, unit=placed[role], role=role, reason=DEMO_REASON)
         rows.append((username, str(Membership.Role(role).label), placed[role].name))
     return rows
 

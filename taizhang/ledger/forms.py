@@ -1,10 +1,9 @@
 """Forms of the ledger pages."""
 
 from django import forms
-from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from taizhang.core.forms import TableUploadForm
 from taizhang.core.parsing import ValueProblem
 
 from .checking import CLEAR, cell_value, without_control_characters
@@ -12,23 +11,8 @@ from .columns import COLUMNS, empty_value
 from .models import Target
 
 
-class ImportForm(forms.Form):
+class ImportForm(TableUploadForm):
     """An .xlsx or .csv file to check against the ledger."""
-
-    file = forms.FileField(label=_("Excel (.xlsx) or CSV file"))
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        limit = settings.TAIZHANG_IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("The file is %(size)s; the limit is %(limit)s."),
-                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
-                code="too_large")
-        if upload.size == 0:
-            raise forms.ValidationError(_("The file is empty."), code="empty")
-        self.cleaned_data["data"] = upload.read()
-        return upload
 
 
 class TargetForm(forms.Form):

@@ -23,6 +23,7 @@ from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic, is_transient, is_unique_violation
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import normalize_header
+from taizhang.core.tabular import TableError, read_table
 
 from .checking import CLEAR, Labels, Problem, check_rows, without_control_characters
 from .columns import BY_FIELD, COLUMNS, TARGET, empty_value, flag_labels, header_lookup
@@ -37,7 +38,6 @@ from .services import (
     targets_bulk_save,
     values_snapshot,
 )
-from .tabular import TableError, read_table
 
 PETITION_RISK = Target.Flag.PETITION_RISK
 LOOKUP_CHUNK = 2000

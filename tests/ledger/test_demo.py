@@ -5,7 +5,7 @@ from django.db.models import Count
 
 from taizhang.accounts.models import Membership
 from taizhang.campaigns.models import OrgUnit
-from taizhang.ledger.demo import apportion, demo_load, demo_users
+from taizhang.ledger.demo import DEMO_USERS, apportion, demo_load, demo_users
 from taizhang.ledger.models import Target
 
 
@@ -64,4 +64,32 @@ def test_the_demo_logs_the_rights_units_it_creates(campaign):
     logged = ChangeLogEntry.objects.filter(object_type="campaigns.orgunit", action="create",
                                            object_id__in=[str(pk) for pk in units])
     assert units and logged.count() == len(units)
+    assert not any(isinstance(item, Break) for item in changelog_verify())
+
+
+def test_the_demo_accounts_and_their_roles_are_in_the_change_log(campaign):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+
+    from taizhang.core.changelog import Break, changelog_verify
+    from taizhang.core.models import ChangeLogEntry
+    from taizhang.ledger.demo import DEMO_PASSWORD, DEMO_REASON
+
+    demo_load(campaign=campaign, total=60)
+    demo_users(campaign)
+    users = get_user_model().objects.filter(username__in=[u for u, _r, _d in DEMO_USERS])
+    logged = ChangeLogEntry.objects.filter(object_type="accounts.user", action="create", reason=DEMO_REASON)
+    assert sorted(logged.values_list("object_id", flat=True)) == sorted(str(u.pk) for u in users)
+    memberships = Membership.objects.filter(user__in=users)
+    logged = ChangeLogEntry.objects.filter(object_type="accounts.membership", action="create", reason=DEMO_REASON)
+    assert sorted(logged.values_list("object_id", flat=True)) == sorted(str(m.pk) for m in memberships)
+    assert all(u.check_password(DEMO_PASSWORD) and not u.profile.must_change_password for u in users)
+    for user in users:
+        validate_password(DEMO_PASSWORD, user)  # the public password follows the validators too
+    # A role someone took away is given back, and logged; nothing else is written again.
+    Membership.objects.filter(user__username="street").delete()
+    count = ChangeLogEntry.objects.count()
+    demo_users(campaign)
+    assert ChangeLogEntry.objects.count() == count + 1
+    assert ChangeLogEntry.objects.latest("id").object_type == "accounts.membership"
     assert not any(isinstance(item, Break) for item in changelog_verify())

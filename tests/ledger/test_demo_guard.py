@@ -110,3 +110,15 @@ def test_demo_accounts_on_a_demo_database_keeps_changed_passwords(demo_database,
     before = _state()
     call_command("demo_accounts", stdout=io.StringIO())
     assert _state() == before
+
+
+@pytest.mark.django_db
+def test_verify_history_passes_after_setup_demo(settings):
+    settings.DEBUG = True
+    call_command("setup_demo", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("verify_history", stdout=out)
+    assert "history verified" in out.getvalue()
+    from taizhang.core.models import ChangeLogEntry
+
+    assert ChangeLogEntry.objects.filter(object_type="accounts.user").count() == len(DEMO_USERS)

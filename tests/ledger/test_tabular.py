@@ -10,7 +10,7 @@ import xlsxwriter
 from django.conf import settings
 
 from taizhang.core.parsing import normalize_header
-from taizhang.ledger.tabular import TableError, read_table
+from taizhang.core.tabular import TableError, read_table
 
 # Lets the module run without the project's settings (pytest -p no:django);
 # under pytest-django the settings are already configured and this does nothing.

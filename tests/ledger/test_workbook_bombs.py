@@ -10,8 +10,8 @@ import zipfile
 import pytest
 from django.utils import translation
 
-from taizhang.ledger.tabular import TableError, read_table
-from taizhang.ledger.workbook_checks import Limits, WorkbookRefused, check_workbook
+from taizhang.core.tabular import TableError, read_table
+from taizhang.core.workbook_checks import Limits, WorkbookRefused, check_workbook
 
 CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -206,7 +206,7 @@ import json, os, resource, sys
 os.environ["DJANGO_SETTINGS_MODULE"] = "taizhang.settings"
 import django
 django.setup()
-from taizhang.ledger.tabular import TableError, read_table
+from taizhang.core.tabular import TableError, read_table
 data = sys.stdin.buffer.read()
 try:
     read_table(data, filename="x.xlsx", match_header=lambda t: None, required=["code"])

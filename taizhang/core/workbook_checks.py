@@ -98,7 +98,7 @@ def check_workbook(data: bytes, limits: Limits) -> None:
             if total_cells > limits.cells:
                 raise WorkbookRefused(_(
                     "The sheets together span %(cells)s cells; the limit is %(limit)s. "
-                    "Delete the sheets that are not the ledger, or the empty rows and columns around it.")
+                    "Delete the sheets that are not the table to import, or the empty rows and columns around it.")
                     % {"cells": _n(total_cells), "limit": _n(limits.cells)})
 
 

@@ -16,9 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from taizhang.core.parsing import clean_text
-
 from . import workbook_reader
+from .parsing import clean_text
 from .workbook_checks import OLE_MAGIC, ZIP_MAGIC, Limits, WorkbookRefused, check_workbook
 from .workbook_reader import OUT_OF_MEMORY
 
@@ -35,6 +34,22 @@ READER_CLASSES = {("datetime", name) for name in ("date", "datetime", "time", "t
 Row = tuple[int, list]
 # A sheet's name and a function that opens it as an iterator of rows.
 Source = tuple[str, Callable[[], Iterator[Row]]]
+
+
+@dataclass
+class Problem:
+    """One thing wrong with an imported file, a row or a cell (row None: the whole file)."""
+
+    row: int | None
+    column: str
+    value: str
+    message: str
+
+    def __str__(self):
+        if self.row is None:
+            return self.message
+        return _("Row %(row)s, column “%(column)s”: %(message)s") % {
+            "row": self.row, "column": self.column, "message": self.message}
 
 
 class TableError(Exception):
