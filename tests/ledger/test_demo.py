@@ -84,7 +84,7 @@ def test_demo_on_a_campaign_with_targets_says_how_to_start_over(demo_database, c
     with pytest.raises(CommandError) as caught:
         call_command("demo", targets=20, verbosity=0)
     assert "already has targets" in str(caught.value)
-    assert "TAIZHANG_DATA_DIR=var/demo2 manage.py migrate" in str(caught.value)
+    assert "mkdir var/demo2 && export TAIZHANG_DATA_DIR=var/demo2, then manage.py migrate" in str(caught.value)
     assert "setup_demo [--targets N] [--seed S]" in str(caught.value)
     assert Target.objects.count() == 20
 
