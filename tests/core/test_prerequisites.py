@@ -5,6 +5,7 @@ Each test gives the script (a copy, away from the checkout's .venv) a PATH holdi
 tools it names, so what is "missing" is decided by the test, not by this machine.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -116,6 +117,9 @@ def test_make_run_stops_at_the_check_before_installing_anything(system):
     (["serve"], "run"),
 ])
 def test_make_checks_first(args, mode):
-    result = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    # Not what an outer `make test` passes down (MAKEFLAGS carries its PYTEST_ARGS).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTEST_ARGS")}
+    result = subprocess.run(["make", "-n", "--no-print-directory", *args], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
     first = result.stdout.splitlines()[0]
     assert first.startswith("bin/prerequisites %s " % mode)
