@@ -22,7 +22,9 @@ Written by `make bench`: each section between a pair of `<!-- …:start -->` and
 
 """
 # The issue's goals, stated for a 50,000-row ledger.
-GOAL_RATIO = 5.0
+# Import within this many times the bare calamine read, by import (issue 8 revised the first
+# goal of 5×: the SQL the design needs is already about 5× the read; see the hand-written part).
+GOAL_RATIOS = {"(a)": 8.5, "(b)": 10.0}
 GOAL_RSS_MB = 400
 GOAL_P95_MS = 150
 GOAL_ROWS = 50_000
@@ -164,9 +166,10 @@ def _goals(results: dict, info: dict) -> list[str]:
         lines += ["The goals are stated for %s rows; this run used %s." % (_n(GOAL_ROWS), _n(results["targets"])),
                   ""]
     lines += ["| goal | measured | |", "| --- | --- | --- |",
-              "| import within %g× of the bare calamine read, validation and history included | %s | %s |"
-              % (GOAL_RATIO, ", ".join("%s %.1f×" % r for r in ratios),
-                 _met(all(r <= GOAL_RATIO for _label, r in ratios))),
+              "| import within %s of the bare calamine read, validation and history included | %s | %s |"
+              % (", ".join("%s %g×" % item for item in GOAL_RATIOS.items()),
+                 ", ".join("%s %.1f×" % r for r in ratios),
+                 _met(all(r <= GOAL_RATIOS[label] for label, r in ratios))),
               "| peak RSS of an import under %d MB | %s | %s |"
               % (GOAL_RSS_MB, ", ".join("%s %.0f MB" % r for r in rss),
                  _met(all(m < GOAL_RSS_MB for _label, m in rss))),

@@ -2,9 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from taizhang.ledger import views as ledger_views
+from taizhang.remediation import todo_views
 
 urlpatterns = [
-    path("", ledger_views.home, name="home"),
+    path("", todo_views.home, name="home"),
     path("campaign/", ledger_views.choose_campaign, name="choose_campaign"),
     path("ledger/", include("taizhang.ledger.urls")),
     path("work/", include("taizhang.remediation.urls")),

@@ -47,6 +47,9 @@ class Action(StrEnum):
     JUDICIAL_RECORD = "judicial.record"
     PETITION_HANDLE = "petition.handle"
     KEEP_BOOKS = "books.keep"
+    # Whom a to-do list (remediation.todo) reminds, where no action above says it.
+    PLAN_CARRY_OUT = "plan.carry_out"
+    OVERDUE_WATCH = "overdue.watch"
 
 
 @dataclass(frozen=True)
@@ -92,4 +95,9 @@ ALLOWED = {
     Action.PETITION_HANDLE: _roles(R.STREET, R.OFFICE, duties=[GroupDuty.PETITIONS]),
     # Unlocking accounts and printing the change log's digest.
     Action.KEEP_BOOKS: _roles(R.OFFICE),
+    # The approved plan's steps are carried out on the ground: the street and the rights unit are
+    # reminded of the steps due (and the step's owner unit, which the plan names).
+    Action.PLAN_CARRY_OUT: _roles(R.STREET, R.UNIT),
+    # Discipline inspection follows what is overdue, and the petitions, across what it sees.
+    Action.OVERDUE_WATCH: _roles(R.DISCIPLINE),
 }

@@ -4,8 +4,9 @@ One rule says where a membership reaches (`_reach`): a campaign-wide role reache
 campaign's targets, a street role its street's, a rights-unit role its system's or its
 unit's. Two questions are asked of it:
 
-- over many targets, a filter: `visible_q` / `editable_q` (field names as parameters, so
-  that records hanging off a target, ``target__street``, use the same rule);
+- over many targets, a filter: `visible_q` / `editable_q`, and `may_q(user, action)` for
+  any action (field names as parameters, so that records hanging off a target,
+  ``target__street``, use the same rule);
 - on one target, in memory: `held_on` (the roles and duties the user holds there) and
   `may(user, target, action)`, against the table of role sets in `permissions.py`. The
   memberships are read once per user object (a request), so a page that asks about ten
@@ -99,9 +100,15 @@ def held_on(user, target) -> Held:
         if reach is None or getattr(target, reach[0]) != reach[1]:
             continue
         roles.add(m.role)
-        if m.role == Role.GROUP and m.unit.kind == OrgUnit.Kind.GROUP:
-            duties.update(d for d in GroupDuty.values if m.unit.code in m.unit.campaign.duty_groups(d))
+        duties.update(_duties(m))
     return Held(frozenset(roles), frozenset(duties))
+
+
+def _duties(m: Membership) -> set[str]:
+    """The duties the preset charges a working-group membership's group with (campaigns.GroupDuty)."""
+    if m.role == Role.GROUP and m.unit.kind == OrgUnit.Kind.GROUP:
+        return {d for d in GroupDuty.values if m.unit.code in m.unit.campaign.duty_groups(d)}
+    return set()
 
 
 def may(user, target, action: Action) -> bool:
@@ -136,6 +143,20 @@ def visible_q(user, prefix: str = "") -> Q:
     return _scope(user, prefix)
 
 
+def may_q(user, action: Action, prefix: str = "") -> Q:
+    """Filter over targets (or records via `prefix`) on which `may(user, target, action)` holds:
+    the reach of the memberships whose role, or whose group's duty, the action's row allows.
+    Lists of work waiting for someone (remediation.todo) ask it instead of `may` row by row."""
+    if is_system_or_superuser(user):
+        return Q()
+    allowed = ALLOWED[action]
+    q = NOTHING
+    for m in _memberships(user):
+        if m.role in allowed.roles or _duties(m) & allowed.duties:
+            q |= _membership_q(m, prefix)
+    return q
+
+
 def editable_q(user, prefix: str = "") -> Q:
     """Filter over targets a user may change (Action.TARGET_EDIT)."""
     return _scope(user, prefix, roles=ALLOWED[Action.TARGET_EDIT].roles)
@@ -144,6 +165,14 @@ def editable_q(user, prefix: str = "") -> Q:
 def can_edit(user) -> bool:
     return is_system_or_superuser(user) or any(m.role in ALLOWED[Action.TARGET_EDIT].roles
                                                 for m in _memberships(user))
+
+
+def liaison_streets(user, campaign) -> list[OrgUnit]:
+    """The streets a liaison leader follows in `campaign`. The pairing is the membership (role
+    liaison on a street unit), the one thing the rule reads; the preset's `[[liaisons]]` only
+    name the district leader the campaign pairs with each street."""
+    return [m.unit for m in _memberships(user) if m.role == Role.LIAISON and m.unit.campaign_id == campaign.pk
+            and m.unit.kind == OrgUnit.Kind.STREET]
 
 
 def campaign_ids(user) -> set[int]:

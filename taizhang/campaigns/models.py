@@ -12,6 +12,11 @@ class GroupDuty(models.TextChoices):
     PETITIONS = "petitions", _("petitions and stability risks")
 
 
+# Days a petition may stay open when the preset says nothing (`[petitions] open_limit_days`):
+# the State Council's 信访条例 (2005) gives 60 days to handle a petition. Not from the speech.
+PETITION_OPEN_LIMIT_DAYS = 60
+
+
 class Campaign(models.Model):
     """One rectification campaign, loaded from a preset; several can live side by side."""
 
@@ -39,6 +44,10 @@ class Campaign(models.Model):
     def resolve_label(self, text: str) -> str:
         """The canonical label for what an official typed (古城 -> 古城街道)."""
         return self.aliases.get(text, text)
+
+    def petition_open_limit_days(self) -> int:
+        """Days a petition may stay open before it is overdue (the preset's, or the default)."""
+        return self.rules.get("petitions", {}).get("open_limit_days", PETITION_OPEN_LIMIT_DAYS)
 
     def duty_groups(self, duty: str) -> list[str]:
         """The codes of the working groups the preset charges with `duty` (a GroupDuty)."""

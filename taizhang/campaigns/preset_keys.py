@@ -34,6 +34,7 @@ SCHEMA = {
     "pilots": {"per_street_min": VALUE, "per_street_max": VALUE, "per_system_min": VALUE,
                "per_system_max": VALUE},
     "anti_rebound": {"reinspect_after_days": VALUE},
+    "petitions": {"open_limit_days": VALUE},
     "priority_rules": [{"code": VALUE, "label": VALUE, "match": VALUE, "values": VALUE}],
     "aliases": FREE,
     "publicity": {"slogans": VALUE},

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.core.changelog import changelog_append
 
-from .models import Campaign, GroupDuty, Liaison, Milestone, OrgUnit, Phase, TargetType
+from .models import PETITION_OPEN_LIMIT_DAYS, Campaign, GroupDuty, Liaison, Milestone, OrgUnit, Phase, TargetType
 from .preset_keys import closest, line_of, path_text, unknown_key
 from .snapshots import CAMPAIGN
 
@@ -143,6 +143,7 @@ def parse_preset(text: str) -> dict[str, Any]:
         "priority_rules": _priority_rules(data, plan["units"]) if "priority_rules" in data else [],
         "slogans": _texts(_get(data, "publicity", dict, "", required=False) or {}, "slogans", "publicity"),
         "anti_rebound": {"reinspect_after_days": _reinspect_after_days(data)},
+        "petitions": {"open_limit_days": _petition_limit(data)},
         "plan_templates": _plan_templates(data, plan["target_types"]) if "plan_templates" in data else [],
         "group_duties": _group_duties(data),
     }
@@ -270,6 +271,18 @@ def _reinspect_after_days(data: dict) -> list[int]:
     if any(a >= b for a, b in zip(days, days[1:], strict=False)):
         raise PresetError(_("Key “%(key)s” must be in ascending order.") % {"key": key})
     return days
+
+def _petition_limit(data: dict) -> int:
+    """Days a petition may stay open before it is on someone's to-do list as overdue."""
+    table = _get(data, "petitions", dict, "", required=False) or {}
+    days = _get(table, "open_limit_days", int, "petitions", required=False)
+    if days is None:
+        return PETITION_OPEN_LIMIT_DAYS
+    if days <= 0:
+        raise PresetError(_("Key “%(key)s” must be a positive whole number of days.")
+                          % {"key": "petitions.open_limit_days"})
+    return days
+
 
 def _milestone(where: str, item: dict) -> dict:
     required = _get(item, "required_pct", int, where, required=False)

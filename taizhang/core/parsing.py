@@ -20,7 +20,8 @@ PLACEHOLDERS = frozenset({"-", "--", "–", "—", "——", "/"})
 APPROX_PREFIXES = ("大约", "大概", "约", "近")
 APPROX_SUFFIXES = ("左右", "余", "多")
 
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# With an exponent too: Excel and WPS write a wide number so in a CSV ("1.2E+10").
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
 # Commas are only taken as thousands separators when they group by three;
 # "12,00" is more likely a typo than twelve hundred.
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")

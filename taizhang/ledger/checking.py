@@ -136,11 +136,18 @@ class Labels:
         return table.get(text) or table.get(self.campaign.resolve_label(text))
 
 
-def _parse_cell(column: Column, raw, *, labels: Labels):
-    """The cell's value for the model, None when blank (not given), CLEAR for the clearing
-    marker; raises ValueProblem with a message for the user."""
+def cell_value(column: Column, raw, *, labels: Labels):
+    """The one path from what a user typed (a cell, a form's field) to the value the ledger
+    keeps: parsed, then checked by `value_check`. None when blank (not given), CLEAR for the
+    clearing marker; raises ValueProblem with a message for the user."""
     if raw.__class__ is str and is_clear_marker(raw):
         return CLEAR
+    value = _parse(column, raw, labels)
+    return None if value is None else value_check(column, value)
+
+
+def _parse(column: Column, raw, labels: Labels):
+    """The cell read as its column's type, unchecked; None when blank."""
     if column.kind == "label":
         text = clean_text(raw)
         if not text:
@@ -148,29 +155,13 @@ def _parse_cell(column: Column, raw, *, labels: Labels):
         found = labels.resolve(column.field, text)
         if found is None and column.field != "responsible_unit":
             raise ValueProblem(_("Unknown %(column)s “%(value)s”.") % {"column": column.header, "value": text})
-        if found is None:  # a new responsible unit, created on apply: it must fit its table
-            if problem := _refused_character(text):
-                raise problem
-            if len(text) > UNIT_NAME_MAX:
-                raise ValueProblem(_("Longer than %(max)s characters.") % {"max": UNIT_NAME_MAX})
-        return found or text
-    if column.kind in ("decimal", "coordinate"):
-        value = parse_decimal(raw) if column.kind == "decimal" else parse_decimal(raw, units=())
-        if value is None:
-            return None
-        if column.kind == "decimal" and value < 0:
-            raise ValueProblem(_("“%(value)s” is negative; it cannot be.") % {"value": raw})
-        limit = COORDINATE_RANGE.get(column.field, MAX_DECIMAL)
-        if abs(value) > limit:
-            raise ValueProblem(_("“%(value)s” is out of range.") % {"value": raw})
-        return value.quantize(QUANTUM[column.kind])
+        return found or text  # a new responsible unit's name: created on apply
+    if column.kind == "decimal":
+        return parse_decimal(raw)
+    if column.kind == "coordinate":
+        return parse_decimal(raw, units=())
     if column.kind == "int":
-        value = parse_int(raw)
-        if value is not None and value < 0:
-            raise ValueProblem(_("“%(value)s” is negative; it cannot be.") % {"value": raw})
-        if value is not None and value > MAX_INT:
-            raise ValueProblem(_("“%(value)s” is out of range.") % {"value": raw})
-        return value
+        return parse_int(raw)
     if column.kind == "date":
         return parse_date(raw)
     if column.kind == "flags":
@@ -184,13 +175,72 @@ def _parse_cell(column: Column, raw, *, labels: Labels):
         if text in FALSE_WORDS:
             return False
         raise ValueProblem(_("“%(value)s” is not yes or no (是/否).") % {"value": text})
-    text = clean_text(raw)
-    max_length = Target._meta.get_field(column.field).max_length
+    return clean_text(raw) or None
+
+
+# The one set of checks on a target's field values. The import runs them a column at a
+# time (`check_rows`), the edit form through `cell_value`, and every service that writes a
+# target through `services.target_clean`: a value one accepts, the others accept too
+# (tests/ledger/test_one_validation_path.py).
+def value_check(column: Column, value):
+    """`value` (of the column's type, not blank) as the ledger keeps it; raises ValueProblem."""
+    kind = column.kind
+    if kind == "text":
+        # One line, as a cell is read (clean_text): a tab or line break typed anywhere is a space.
+        return text_check(clean_text(value), _max_length(column.field))
+    if kind == "label":
+        # A new responsible unit, created on apply: its name must fit its table.
+        return text_check(value, UNIT_NAME_MAX) if isinstance(value, str) else value
+    if kind in ("decimal", "coordinate"):
+        if value.__class__ is not Decimal or not value.is_finite():
+            value = parse_decimal(value, units=())  # a float or int from a service; refuses NaN
+        low, high = bounds(column)
+        if value < 0 and low == 0:
+            raise ValueProblem(_("“%(value)s” is negative; it cannot be.") % {"value": value})
+        if not low <= value <= high:
+            raise ValueProblem(_("“%(value)s” is out of range.") % {"value": value})
+        return value.quantize(QUANTUM[kind])
+    if kind == "int":
+        if value.__class__ is not int:
+            value = parse_int(value, units=())  # 57.0 or "57" from a service; refuses True
+        if value < 0:
+            raise ValueProblem(_("“%(value)s” is negative; it cannot be.") % {"value": value})
+        if value > MAX_INT:
+            raise ValueProblem(_("“%(value)s” is out of range.") % {"value": value})
+        return value
+    if kind == "flags":
+        if not isinstance(value, list | tuple | set):
+            raise ValueProblem(_("Unknown situation flags: %(flags)s") % {"flags": value})
+        unknown = [code for code in value if code not in Target.Flag.values]
+        if unknown:
+            raise ValueProblem(_("Unknown situation flags: %(flags)s") % {"flags": ", ".join(map(str, unknown))})
+        return sorted(set(value))
+    if kind == "date" and value.__class__ is not datetime.date:
+        return parse_date(value)
+    if kind == "bool" and value.__class__ is not bool:
+        raise ValueProblem(_("“%(value)s” is not yes or no (是/否).") % {"value": value})
+    return value
+
+
+def text_check(text: str, max_length: int | None) -> str:
+    """Text as kept: within its column's length, with no character a database refuses."""
     if max_length and len(text) > max_length:
         raise ValueProblem(_("Longer than %(max)s characters.") % {"max": max_length})
-    if problem := _refused_character(text):
+    if not text.isprintable() and (problem := _refused_character(text)):
         raise problem
-    return text or None
+    return text
+
+
+def bounds(column: Column) -> tuple[Decimal, Decimal]:
+    """The lowest and highest value a number column keeps."""
+    if column.kind == "coordinate":
+        limit = COORDINATE_RANGE[column.field]
+        return -limit, limit
+    return Decimal(0), MAX_DECIMAL
+
+
+def _max_length(field: str) -> int | None:
+    return Target._meta.get_field(field).max_length
 
 
 def _parse_flags(raw, lookup: dict[str, str]) -> list[str]:
@@ -275,21 +325,21 @@ BAD = object()
 
 
 def _cell_parser(column: Column, labels: Labels, failures: list):
-    """`_parse_cell` for one column, made for the 50,000-row case: raw -> value or BAD.
+    """`cell_value` for one column, made for the 50,000-row case: raw -> value or BAD.
 
     Labels, flags and yes/no take few distinct values, so each is parsed once; text
-    (most cells) skips the dispatch.
+    (most cells) skips the dispatch. The shortcuts below give what `cell_value` gives for
+    the cells calamine hands over most (a float within bounds, a date), and send every
+    other cell to it.
     """
     if column.kind == "text":
-        max_length = Target._meta.get_field(column.field).max_length
-        return partial(_parse_text, max_length=max_length, failures=failures)
-    parse = partial(_guarded, parse=partial(_parse_cell, column, labels=labels), failures=failures)
+        return partial(_parse_text, max_length=_max_length(column.field), failures=failures)
+    parse = partial(_guarded, parse=partial(cell_value, column, labels=labels), failures=failures)
     if column.kind in ("label", "flags", "bool"):
         return partial(_memoized, parse=parse, memo={})
     if column.kind in ("decimal", "coordinate"):
-        limit = float(COORDINATE_RANGE.get(column.field, MAX_DECIMAL))
-        return partial(_parse_float, low=-limit if column.kind == "coordinate" else 0.0, high=limit,
-                       quantum=QUANTUM[column.kind], parse=parse)
+        low, high = bounds(column)
+        return partial(_parse_float, low=float(low), high=float(high), quantum=QUANTUM[column.kind], parse=parse)
     if column.kind == "int":
         return partial(_parse_whole, parse=parse)
     if column.kind == "date":
@@ -298,7 +348,7 @@ def _cell_parser(column: Column, labels: Labels, failures: list):
 
 
 def _parse_whole(raw, *, parse):
-    """What _parse_cell gives for a whole number within range (calamine gives a float), faster."""
+    """What cell_value gives for a whole number within range (calamine gives a float), faster."""
     if raw.__class__ is float and raw.is_integer() and 0 <= raw <= MAX_INT:
         return int(raw)
     return parse(raw)
@@ -310,7 +360,7 @@ def _parse_date(raw, *, parse):
 
 
 def _parse_float(raw, *, low: float, high: float, quantum: Decimal, parse):
-    """What _parse_cell gives for a number within range, faster; anything else goes to `parse`."""
+    """What cell_value gives for a number within bounds, faster; anything else goes to `parse`."""
     if raw.__class__ is float and low <= raw <= high:
         # str() keeps the float's shortest form, as parse_decimal does: 300.5, not 300.49999...
         return Decimal(str(raw)).quantize(quantum)
@@ -326,17 +376,17 @@ def _guarded(raw, *, parse, failures: list):
 
 
 def _parse_text(raw, *, max_length: int | None, failures: list):
-    """What _parse_cell gives for a text cell, faster."""
+    """What cell_value gives for a text cell, faster: no dispatch, no parser for blanks."""
     text = " ".join(raw.split()) if raw.__class__ is str else clean_text(raw)
     if text[:1] in _CLEAR_STARTS and is_clear_marker(text):
         return CLEAR
-    if max_length and len(text) > max_length:
-        failures.append((raw, ValueProblem(_("Longer than %(max)s characters.") % {"max": max_length})))
+    if text.isprintable() and (max_length is None or len(text) <= max_length):
+        return text or None  # what text_check passes, without the call
+    try:
+        return text_check(text, max_length) or None
+    except ValueProblem as exc:
+        failures.append((raw, exc))
         return BAD
-    if not text.isprintable() and (problem := _refused_character(text)):
-        failures.append((raw, problem))
-        return BAD
-    return text or None
 
 
 def _memoized(raw, *, parse, memo: dict):

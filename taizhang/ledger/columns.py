@@ -67,6 +67,12 @@ FALSE_WORDS = {"否", "×", "n", "no", "false", "0"}
 FLAG_SEPARATORS = re.compile(r"[、,;/]+")
 
 
+def empty_value(field: str):
+    """What an emptied field holds: NULL where the column allows it, else its default."""
+    model_field = Target._meta.get_field(field)
+    return None if model_field.null else model_field.get_default()
+
+
 def header_lookup() -> dict[str, str]:
     """Normalised header text -> field, in both languages and every known variant."""
     lookup = {}

@@ -17,21 +17,20 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.scoping import editable_q, editable_street_ids
-from taizhang.campaigns.models import Campaign, OrgUnit
-from taizhang.campaigns.snapshots import ORG_UNIT
+from taizhang.campaigns.models import Campaign
 from taizhang.core.bulk import collector_paused, raw_rows
-from taizhang.core.changelog import Change
 from taizhang.core.db import atomic, is_transient, is_unique_violation
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import normalize_header
 
 from .checking import CLEAR, Labels, Problem, check_rows, without_control_characters
-from .columns import BY_FIELD, COLUMNS, TARGET, flag_labels, header_lookup
+from .columns import BY_FIELD, COLUMNS, TARGET, empty_value, flag_labels, header_lookup
 from .models import ImportUpload, Target
 from .services import (
     LABEL_FIELDS,
     OBJECT_TYPE,
     TargetUpdate,
+    rights_units_make,
     snapshot_fields,
     targets_bulk_save,
     values_snapshot,
@@ -272,7 +271,7 @@ def _plan_row(row_number: int, values: dict, target: dict | None, report: Import
         return None
     marked = [name for name, value in differing.items() if value is CLEAR]
     for name in marked:
-        differing[name] = _empty(name)
+        differing[name] = empty_value(name)
     if flags == [] or flags is CLEAR:  # the file empties them (but for a petition flag, kept above)
         marked.append("flags")
     before = values_snapshot(target)
@@ -308,12 +307,6 @@ def _snapshot(values: dict) -> dict:
     return snapshot_fields(values)
 
 
-def _empty(name: str):
-    """What the clearing marker leaves in a field: NULL where the column allows it, else its default."""
-    model_field = Target._meta.get_field(name)
-    return None if model_field.null else model_field.get_default()
-
-
 def _headers() -> dict[str, str]:
     """Each column's header in the active language (str() of a lazy text costs a lookup)."""
     language = get_language()
@@ -344,7 +337,7 @@ def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet
                             progress=progress, lock=True, seen_versions=seen_versions)
     if not report.ok:
         raise ImportRejected(report)
-    units, changes = _create_units(campaign, report)
+    units, changes = rights_units_make(campaign, report._new_units)
     reason = without_control_characters(reason) or _("import of %(file)s") % {"file": filename}
     # Written a chunk at a time inside the one transaction: the rows, snapshots and log
     # entries of a chunk are freed before the next (peak memory at 50,000 rows).
@@ -391,16 +384,3 @@ def upload_apply(*, upload_id, user, reason: str = "") -> ImportReport:
                            reason=reason, seen_versions=upload.seen_versions)
     ImportUpload.objects.filter(pk=upload.pk).update(applied_at=timezone.now(), data=b"")
     return report
-
-
-def _create_units(campaign, report) -> tuple[dict[str, OrgUnit], list[Change]]:
-    """Responsible units named in the file but not yet known become rights units of their system."""
-    created, changes = {}, []
-    existing = OrgUnit.objects.filter(campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT).count()
-    for offset, (name, system) in enumerate(sorted(report._new_units.items()), start=1):
-        unit = OrgUnit.objects.create(
-            campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT, code="U%05d" % (existing + offset),
-            name=name, parent=system)
-        created[name] = unit
-        changes.append(ORG_UNIT.created(unit))
-    return created, changes

@@ -7,12 +7,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from taizhang.campaigns.models import Campaign
+from taizhang.campaigns.models import Campaign, OrgUnit
+from taizhang.campaigns.snapshots import ORG_UNIT
 from taizhang.core.bulk import concrete_field_names, insert_rows, update_rows
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ConflictError, ServiceError
+from taizhang.core.parsing import ValueProblem
 
+from .checking import value_check
 from .columns import BY_FIELD, LABEL_FIELDS, TARGET
 from .models import Target
 from .priorities import RULE_FIELDS, campaign_rules, priority_reasons, priority_set
@@ -47,20 +50,47 @@ def target_change(target: Target, action: str, before: dict | None, after: dict 
     return TARGET.change(target, action, before, after)
 
 
-def _clean_flags(target: Target) -> None:
-    """Flags as a sorted list of known codes (the model field is plain JSON)."""
-    flags = target.flags if isinstance(target.flags, list | tuple | set) else None
-    unknown = [f for f in flags or () if f not in Target.Flag.values]
-    if flags is None or unknown:
-        raise ValidationError({"flags": _("Unknown situation flags: %(flags)s") % {
-            "flags": ", ".join(map(str, unknown or [target.flags]))}})
-    target.flags = sorted(set(flags))
+def target_clean(target: Target, fields) -> None:
+    """Check the given fields of a target with the import's own checks (checking.value_check),
+    storing each value as the ledger keeps it, then as the model says (`full_clean`)."""
+    errors = {}
+    for name in fields:
+        column = BY_FIELD[name]
+        value = getattr(target, name)
+        if column.kind == "readonly" or value is None or value == "":
+            continue
+        try:
+            value = value_check(column, value)
+        except ValueProblem as exc:
+            errors[name] = str(exc)
+            continue
+        if column.kind == "label" and not isinstance(value, str) and value.campaign_id != target.campaign_id:
+            errors[name] = _("“%(value)s” belongs to another campaign.") % {"value": value}
+            continue
+        setattr(target, name, value)
+    if errors:
+        raise ValidationError(errors)
+
+
+def rights_units_make(campaign: Campaign,
+                      systems: dict[str, OrgUnit | None]) -> tuple[dict[str, OrgUnit], list[Change]]:
+    """Responsible units named (in a file, in a form) but not yet known become rights units
+    of their system: {name: unit}, and the change-log entries for the caller to append."""
+    created, changes = {}, []
+    existing = OrgUnit.objects.filter(campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT).count()
+    for offset, (name, system) in enumerate(sorted(systems.items()), start=1):
+        unit = OrgUnit.objects.create(
+            campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT, code="U%05d" % (existing + offset),
+            name=name, parent=system)
+        created[name] = unit
+        changes.append(ORG_UNIT.created(unit))
+    return created, changes
 
 
 @atomic
 def target_create(*, actor, reason: str = "", **fields) -> Target:
     target = Target(**fields)
-    _clean_flags(target)
+    target_clean(target, [name for name in fields if name in BY_FIELD])
     target.full_clean()
     priority_set(target, campaign_rules(target.campaign))
     target.save()
@@ -98,9 +128,10 @@ def target_update(*, target: Target, actor, changes: dict, expected_version: int
     if expected_version is not None and current.version != expected_version:
         raise TargetConflict(_("Someone else changed this target meanwhile; reload and try again."))
     before = target_snapshot(current)
+    changes, made = _with_new_unit(current, changes)
     for field, value in changes.items():
         setattr(current, field, value)
-    _clean_flags(current)
+    target_clean(current, changes)
     current.full_clean(validate_unique=False, validate_constraints=False)
     fields = list(changes)
     if RULE_FIELDS.intersection(changes):
@@ -113,10 +144,27 @@ def target_update(*, target: Target, actor, changes: dict, expected_version: int
         version=current.version, updated_at=current.updated_at, **{f: getattr(current, f) for f in fields})
     if updated != 1:
         raise TargetConflict(_("Someone else changed this target meanwhile; reload and try again."))
-    changelog_append(changes=[target_change(current, "update", before, target_snapshot(current))],
+    changelog_append(changes=[*made, target_change(current, "update", before, target_snapshot(current))],
                      actor=actor, reason=reason)
     target.refresh_from_db()
     return target
+
+
+def _with_new_unit(target: Target, changes: dict) -> tuple[dict, list[Change]]:
+    """`changes` with a responsible unit given by a name it does not know yet (as the import
+    takes one) made a rights unit of the target's system, and that unit's change-log entry."""
+    name = changes.get("responsible_unit")
+    if not isinstance(name, str):
+        return changes, []
+    try:
+        name = value_check(BY_FIELD["responsible_unit"], name)
+    except ValueProblem as exc:
+        raise ValidationError({"responsible_unit": str(exc)}) from None
+    known = OrgUnit.objects.filter(campaign=target.campaign, kind=OrgUnit.Kind.RIGHTS_UNIT, name=name).first()
+    if known is not None:
+        return changes | {"responsible_unit": known}, []
+    units, made = rights_units_make(target.campaign, {name: changes.get("system") or target.system})
+    return changes | {"responsible_unit": units[name]}, made
 
 
 @dataclass

@@ -21,6 +21,7 @@ urlpatterns = [
     path("import/", views.import_upload, name="import"),
     path("import/<uuid:upload_id>/apply/", views.import_apply, name="import_apply"),
     path("targets/<int:pk>/", views.target_detail, name="target"),
+    path("targets/<int:pk>/edit/", views.target_edit, name="target_edit"),
     path("<code:kind>/<code:code>/", views.ledger_list, name="classified"),
     path("<code:kind>/<code:code>/export.xlsx", views.ledger_export, name="classified_export"),
 ]

@@ -4,6 +4,7 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
@@ -13,12 +14,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from taizhang.accounts.scoping import campaigns_for, can_edit, sees_whole_campaign, units_visible_q
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import can_edit, may, sees_whole_campaign, units_visible_q
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.requests import InputRefused, parse_id
 
+from .checking import Labels
+from .columns import LABEL_FIELDS
 from .exporting import as_of_day, export_filename, export_ledger
-from .forms import ImportForm
+from .forms import ImportForm, TargetForm
 from .importing import ImportRejected, import_prepare, upload_apply, upload_keep
 from .models import ImportUpload, Target
 from .priorities import priority_text
@@ -30,6 +34,7 @@ from .selectors import (
     reconciliation,
     target_history,
 )
+from .services import TargetConflict, target_update
 
 PAGE_SIZE = 50
 
@@ -41,24 +46,6 @@ def _ledger(request, kind, code):
     form = LedgerFilterForm(request.GET, campaign=campaign)
     targets = form.apply(ledger_targets(request.user, campaign, unit))
     return campaign, unit, form, targets
-
-
-@require_GET
-@login_required
-def home(request):
-    if not campaigns_for(request.user).exists():
-        return render(request, "ledger/no_role.html", status=403)
-    campaign = current_campaign(request)
-    targets = ledger_targets(request.user, campaign)
-    units = OrgUnit.objects.filter(units_visible_q(request.user), campaign=campaign)
-    counts = {
-        kind: units.filter(kind=unit_kind).order_by("sort", "code")
-        for kind, unit_kind in (("street", OrgUnit.Kind.STREET), ("system", OrgUnit.Kind.SYSTEM))
-    }
-    return render(request, "ledger/home.html", {
-        "campaign": campaign, "total": targets.count(), "streets": counts["street"],
-        "systems": counts["system"], "has_units": units.filter(kind=OrgUnit.Kind.RIGHTS_UNIT).exists(),
-    })
 
 
 @require_GET
@@ -134,7 +121,43 @@ def target_detail(request, pk):
                                                               "responsible_unit"), pk=pk)
     return render(request, "ledger/target.html", {"campaign": campaign, "target": target,
                                                   "history": target_history(target),
+                                                  "may_edit": may(request.user, target, Action.TARGET_EDIT),
                                                   "priority": priority_text(target.priority_reasons)})
+
+
+@login_required
+def target_edit(request, pk):
+    """Correct a target's columns by hand: the same checks as an import, the version guarding
+    against a change meanwhile (the form comes back as typed, with the conflict named)."""
+    campaign = current_campaign(request)
+    target = get_object_or_404(ledger_targets(request.user, campaign).select_related(*LABEL_FIELDS), pk=pk)
+    if not may(request.user, target, Action.TARGET_EDIT):
+        raise PermissionDenied
+    labels = Labels(campaign)
+    form = TargetForm(request.POST or None, target=target, labels=labels)
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, _("Nothing was changed."))
+            return redirect(target)
+        try:
+            target_update(target=target, actor=request.user, changes=changes,
+                          expected_version=form.cleaned_data["version"], reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except TargetConflict as exc:
+            form.add_error(None, str(exc))
+            return render(request, "ledger/target_edit.html", _edit_context(campaign, target, form, labels),
+                          status=409)
+        else:
+            messages.success(request, _("Target %(code)s saved.") % {"code": target.code})
+            return redirect(target)
+    return render(request, "ledger/target_edit.html", _edit_context(campaign, target, form, labels))
+
+
+def _edit_context(campaign, target, form, labels) -> dict:
+    known = {field: sorted({value.name for value in table.values()}) for field, table in labels.by_kind.items()}
+    return {"campaign": campaign, "target": target, "form": form, "known": known}
 
 
 @login_required

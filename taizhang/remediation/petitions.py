@@ -10,7 +10,7 @@ import datetime
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.permissions import Action
-from taizhang.accounts.scoping import may
+from taizhang.accounts.scoping import may, visible_q
 from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
@@ -124,3 +124,11 @@ def petition_flag(*, petition: Petition, actor, stability_risk: bool) -> Petitio
 
 def target_petitions(target: Target) -> list[Petition]:
     return list(target.petitions.all())
+
+
+def petitions_visible(user, campaign, *, open_only: bool = True):
+    """Petitions on the targets the user sees, oldest first (the open ones only, unless not)."""
+    petitions = Petition.objects.filter(visible_q(user, "target__"), target__campaign=campaign)
+    if open_only:
+        petitions = petitions.exclude(status=Status.CLOSED)
+    return petitions.select_related("target__street").order_by("received_on", "id")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import acceptance_views, legal_views, petition_views, plan_views, views
+from . import acceptance_views, legal_views, petition_views, plan_views, todo_views, views
 
 app_name = "remediation"
 urlpatterns = [
@@ -39,4 +39,7 @@ urlpatterns = [
     path("targets/<int:pk>/reinspect/", acceptance_views.reinspect, name="reinspect"),
     path("inspections/", acceptance_views.inspections, name="inspections"),
     path("rebound/", acceptance_views.rebound, name="rebound"),
+    path("todo/", todo_views.todo, name="todo"),
+    path("todo/count/", todo_views.todo_count_view, name="todo_count"),
+    path("petitions/", todo_views.petition_list, name="petitions"),
 ]

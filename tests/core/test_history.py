@@ -60,6 +60,26 @@ def test_verify_history_names_an_entry_altered_by_hand(targets):
         call_command("verify_history")
 
 
+def test_verify_history_names_an_entry_moved_to_another_targets_history(targets, personas, capsys):
+    """The target an entry belongs to sits beside the seal, not under it: it is checked
+    against the record itself, for a target's own entries and for a record of a target."""
+    from taizhang.remediation.petitions import petition_record
+
+    one, other = targets["GC-0001"], targets["LG-0001"]
+    petition = petition_record(target=one, actor=personas["carol"], petitioner="张三", channel="letter", content="诉求",
+                               received_on=one.registered_on)
+    call_command("verify_history")
+    capsys.readouterr()
+    ChangeLogEntry.objects.filter(object_type="ledger.target", object_id=str(one.pk)).update(target_id=other.pk)
+    entry = ChangeLogEntry.objects.filter(target_id=one.pk).exclude(object_type="ledger.target").get()
+    ChangeLogEntry.objects.filter(pk=entry.pk).update(target_id=other.pk)
+    with pytest.raises(CommandError, match="differ from what the change log says"):
+        call_command("verify_history")
+    err = capsys.readouterr().err
+    assert "ledger.target #%d: target_id" % one.pk in err
+    assert "%s #%d: target_id" % (entry.object_type, petition.pk) in err
+
+
 def test_verify_history_names_the_entry_after_a_deleted_one(targets):
     entries = list(ChangeLogEntry.objects.order_by("id"))
     ChangeLogEntry.objects.filter(pk=entries[1].pk).delete()

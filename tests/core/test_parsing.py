@@ -110,6 +110,22 @@ def test_text_that_is_not_a_number_names_the_value(typed):
     assert str(raised.value) == f"“{typed}” is not a number."
 
 
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("1.2E+10", Decimal("1.2E+10")), ("3e5", Decimal("3E+5")), ("2.5e-3", Decimal("0.0025")),
+])
+def test_scientific_notation_as_excel_writes_wide_numbers_to_csv(typed, expected):
+    """An Excel number cell gives the import a float whatever its size; the same number in a CSV
+    (or typed into the correction form) comes as "1.2E+10" and must read the same."""
+    assert parse_decimal(typed) == expected
+    assert parse_int("3e5") == 300000
+
+
+@pytest.mark.parametrize("typed", ["1e", "e5", "1e+", "1e99999"])
+def test_a_broken_exponent_is_not_a_number(typed):
+    with pytest.raises(ValueProblem):
+        parse_decimal(typed)
+
+
 @pytest.mark.parametrize("value", [True, float("nan"), float("inf"), datetime.date(2016, 6, 30)])
 def test_non_numeric_cell_types_are_refused(value):
     with pytest.raises(ValueProblem):

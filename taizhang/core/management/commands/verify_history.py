@@ -5,6 +5,7 @@ from tqdm import tqdm
 
 from taizhang.core.changelog import Break, Digest, changelog_replay, changelog_verify
 from taizhang.core.models import ChangeLogEntry
+from taizhang.core.snapshots import targets_check
 
 PROBLEMS = {
     "altered": "entry #%s was altered after it was written (its seal does not match its content)",
@@ -38,7 +39,7 @@ class Command(BaseCommand):
                     raise CommandError(PROBLEMS[item.problem] % item.entry_id)
                 checked += 1
                 bar.update(1)
-        mismatches = list(changelog_replay())
+        mismatches = [*changelog_replay(), *targets_check()]
         for m in mismatches[:MAX_MISMATCHES_SHOWN]:
             if m.field:
                 self.stderr.write("%s #%s: %s is %r stored but %r in the log"
