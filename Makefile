@@ -8,24 +8,31 @@ PORT ?= 8000
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 /root/.pyenv/versions/3.13.*/bin/python3 /root/.pyenv/versions/3.12.*/bin/python3 $$HOME/.pyenv/versions/3.1[23].*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 
-.PHONY: run serve test install migrate bench lint messages clean-static
+.PHONY: run serve test install migrate bench lint messages clean-static prerequisites
 
-$(BIN)/python:
+# What the system must provide (Python, npm, msgfmt; chromium for the browser tests), checked
+# before anything is installed: one message naming what is missing and the apt-get line.
+PREREQUISITES ?= run
+test: PREREQUISITES = $(if $(findstring not browser,$(PYTEST_ARGS)),run,test)
+prerequisites:
+	@bin/prerequisites $(PREREQUISITES) "$(PYTHON)"
+
+$(BIN)/python: | prerequisites
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found; set PYTHON=/path/to/python3.12"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml $(BIN)/python
+$(VENV)/.installed: pyproject.toml $(BIN)/python | prerequisites
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,postgres]'
 	touch $@
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json | prerequisites
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed taizhang/locale/zh_Hans/LC_MESSAGES/django.mo
+install: prerequisites $(VENV)/.installed node_modules/.installed taizhang/locale/zh_Hans/LC_MESSAGES/django.mo
 
-taizhang/locale/zh_Hans/LC_MESSAGES/django.mo: taizhang/locale/zh_Hans/LC_MESSAGES/django.po
+taizhang/locale/zh_Hans/LC_MESSAGES/django.mo: taizhang/locale/zh_Hans/LC_MESSAGES/django.po | prerequisites
 	msgfmt --check -o $@ $<
 
 migrate: install

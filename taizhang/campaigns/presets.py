@@ -40,6 +40,16 @@ def _get(table: dict, key: str, kind: type | tuple, path: str, *, required: bool
     return value
 
 
+def _texts(table: dict, key: str, path: str) -> list[str]:
+    """An optional list of non-empty strings (a roster, tasks, slogans); [] when absent."""
+    values = _get(table, key, list, path, required=False) or []
+    where = "%s.%s" % (path, key) if path else key
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or not value.strip():
+            raise PresetError(_("Key “%(key)s” must be a non-empty string.") % {"key": "%s[%d]" % (where, i)})
+    return values
+
+
 def _list(table: dict, key: str, path: str = "") -> list[tuple[str, dict]]:
     items = _get(table, key, list, path)
     out = []
@@ -88,8 +98,8 @@ def parse_preset(text: str) -> dict[str, Any]:
     }
     for key, kind in (("command", OrgUnit.Kind.COMMAND), ("office", OrgUnit.Kind.OFFICE)):
         table = _get(data, key, dict, "")
-        roster = [{"post": _("commander"), "name": n} for n in table.get("commander", [])]
-        roster += [{"post": _("member"), "name": n} for n in table.get("members", [])]
+        roster = [{"post": _("commander"), "name": n} for n in _texts(table, "commander", key)]
+        roster += [{"post": _("member"), "name": n} for n in _texts(table, "members", key)]
         plan["units"].append({
             "kind": kind, "code": _get(table, "code", str, key), "name": _get(table, "name", str, key),
             "short_name": "", "expected_targets": None, "roster": roster,
@@ -108,7 +118,7 @@ def parse_preset(text: str) -> dict[str, Any]:
         {"number": _get(p, "number", int, w), "name": _get(p, "name", str, w),
          "starts_on": _get(p, "starts_on", datetime.date, w),
          "ends_on": _get(p, "ends_on", datetime.date, w),
-         "tasks": _get(p, "tasks", list, w, required=False) or []}
+         "tasks": _texts(p, "tasks", w)}
         for w, p in _list(data, "phases")
     ]
     for i, phase in enumerate(plan["phases"]):
@@ -129,9 +139,9 @@ def parse_preset(text: str) -> dict[str, Any]:
             raise PresetError(_("Key “%(key)s” has the wrong type.") % {"key": "aliases." + alias})
     plan["aliases"] = aliases
     plan["rules"] = {
-        "pilots": _get(data, "pilots", dict, "", required=False) or {},
+        "pilots": _pilots(data),
         "priority_rules": _priority_rules(data, plan["units"]) if "priority_rules" in data else [],
-        "slogans": (_get(data, "publicity", dict, "", required=False) or {}).get("slogans", []),
+        "slogans": _texts(_get(data, "publicity", dict, "", required=False) or {}, "slogans", "publicity"),
         "anti_rebound": {"reinspect_after_days": _reinspect_after_days(data)},
         "petitions": {"open_limit_days": _petition_limit(data)},
         "plan_templates": _plan_templates(data, plan["target_types"]) if "plan_templates" in data else [],
@@ -157,6 +167,15 @@ def _check_keys(text: str, data: dict) -> None:
     else:
         message += " " + _("Known keys here: %(keys)s.") % {"keys": ", ".join(known)}
     raise PresetError(message)
+
+
+def _pilots(data: dict) -> dict[str, int]:
+    """The pilot quota: whole numbers of pilots per street and per system; a bound left out is not checked."""
+    table = _get(data, "pilots", dict, "", required=False) or {}
+    for key in table:
+        if _get(table, key, int, "pilots") < 0:
+            raise PresetError(_("Key “%(key)s” cannot be negative.") % {"key": "pilots." + key})
+    return table
 
 
 def _group_duties(data: dict) -> dict[str, list[str]]:

@@ -53,7 +53,13 @@ COLUMNS = (
     Column("state", _("State"), ("状态", "整治状态"), "readonly", width=10),
     Column("version", _("Version"), ("版本", "版本号"), "int", width=6),
 )
-BY_FIELD = {c.field: c for c in COLUMNS}
+# Not a stored column: the reasons the preset's priority rules give (ledger.priorities), which the
+# ledger page shows and the export writes beside the office's own 重点标签. An import reads the
+# header and ignores the cells, as it does 状态: they follow from the rules, never from a sheet.
+PRIORITY_REASONS = Column("priority_reasons", _("Priority reasons"), ("重点理由",), "readonly", width=20)
+EXPORT_COLUMNS = tuple(c for column in COLUMNS
+                       for c in ((column, PRIORITY_REASONS) if column.field == "priority_tags" else (column,)))
+BY_FIELD = {c.field: c for c in EXPORT_COLUMNS}
 
 # What the export writes (是/否, yes/no), the history (true/false) and the ledger pages' mark
 # of a pilot (试点, pilot), in every language: tests/ledger/test_import_labels.py holds them to it.
@@ -72,7 +78,7 @@ def empty_value(field: str):
 def header_lookup() -> dict[str, str]:
     """Normalised header text -> field, in both languages and every known variant."""
     lookup = {}
-    for column in COLUMNS:
+    for column in EXPORT_COLUMNS:
         headers = []
         for language, _name in settings.LANGUAGES:
             with translation.override(language):

@@ -28,6 +28,10 @@ from .services import targets_bulk_save
 DEMO_PASSWORD = "taizhang-demo-2015"
 # What the change log says of every record the demo writes.
 DEMO_REASON = "演示数据"
+# A demo ledger is generated into an empty campaign once; another one needs a new database.
+START_OVER = ("To start over, make a new demo database in a new data folder: "
+              "mkdir var/demo2 && export TAIZHANG_DATA_DIR=var/demo2, then manage.py migrate and "
+              "manage.py setup_demo [--targets N] [--seed S] (or delete var/taizhang.sqlite3* and run make run).")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 DIRECTIONS = "东西南北前后大小上下"
 PLACE_WORDS = "黄杨槐柳梨枣石桥河泉峪沟庄营屯坨岭台园"
@@ -221,7 +225,8 @@ class DemoBuilder:
 def demo_load(*, campaign: Campaign, seed: int = 2015, total: int | None = None) -> int:
     """Generate the demo ledger into an empty campaign; returns the number of targets."""
     if Target.objects.filter(campaign=campaign).exists():
-        raise ValueError("campaign %s already has targets" % campaign.slug)
+        raise ValueError("campaign %s already has targets: the demo fills an empty campaign only. %s"
+                         % (campaign.slug, START_OVER))
     targets, units = DemoBuilder(campaign, seed).build(total)
     OrgUnit.objects.bulk_create(units, batch_size=500)  # sets their ids (RETURNING, on both databases)
     targets_bulk_save(campaign=campaign, creates=targets, updates=[], actor=None, reason=DEMO_REASON,

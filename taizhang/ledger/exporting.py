@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.models import ChangeLogEntry
 
-from .columns import COLUMNS, TARGET, flag_labels
+from .columns import EXPORT_COLUMNS, TARGET, flag_labels
 from .models import Target
+from .priorities import campaign_rules, priority_reasons
 from .selectors import ledger_snapshot_filter
 from .services import OBJECT_TYPE
 
@@ -79,22 +80,22 @@ def write_xlsx(out, rows: Iterable[dict], *, title: str) -> int:
     bold = workbook.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1, "text_wrap": True})
     heading = workbook.add_format({"bold": True, "font_size": 14})
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    for index, column in enumerate(COLUMNS):
+    for index, column in enumerate(EXPORT_COLUMNS):
         sheet.set_column(index, index, column.width)
-    sheet.merge_range(0, 0, 0, len(COLUMNS) - 1, title, heading)
-    for index, column in enumerate(COLUMNS):
+    sheet.merge_range(0, 0, 0, len(EXPORT_COLUMNS) - 1, title, heading)
+    for index, column in enumerate(EXPORT_COLUMNS):
         sheet.write_string(1, index, str(column.header), bold)
     sheet.freeze_panes(2, 2)
     count = 0
     for count, row in enumerate(rows, start=1):
         _write_row(sheet, count + 1, row, date_format)
-    sheet.autofilter(1, 0, max(count, 1) + 1, len(COLUMNS) - 1)
+    sheet.autofilter(1, 0, max(count, 1) + 1, len(EXPORT_COLUMNS) - 1)
     workbook.close()
     return count
 
 
 def _write_row(sheet, r: int, row: dict, date_format) -> None:
-    for c, column in enumerate(COLUMNS):
+    for c, column in enumerate(EXPORT_COLUMNS):
         value = row.get(column.field)
         if value is None or value == "" or value == []:
             continue
@@ -110,6 +111,8 @@ def _write_row(sheet, r: int, row: dict, date_format) -> None:
             sheet.write_string(r, c, _("yes") if value else _("no"))
         elif column.kind == "flags":
             sheet.write_string(r, c, flag_labels(value))
+        elif column.field == "priority_reasons":
+            sheet.write_string(r, c, "；".join(value))
         else:
             sheet.write_string(r, c, str(value))
 
@@ -164,4 +167,17 @@ def export_ledger(out, *, campaign, queryset, label: LedgerLabel = LedgerLabel()
         rows = as_of_rows(queryset, label.as_of, where=ledger_snapshot_filter(label.unit))
     else:
         rows = current_rows(queryset)
-    return write_xlsx(out, rows, title=label.title(campaign))
+    return write_xlsx(out, with_priority_reasons(rows, campaign), title=label.title(campaign))
+
+
+def with_priority_reasons(rows: Iterable[dict], campaign) -> Iterator[dict]:
+    """Each row with its 重点理由: the campaign's priority rules applied to the row as it is (or
+    was, for a past day), by the same function that keeps the stored reasons current."""
+    rules = campaign_rules(campaign)
+    units = campaign.units.filter(kind__in=[OrgUnit.Kind.STREET, OrgUnit.Kind.SYSTEM])
+    codes = {(kind, name): code for kind, name, code in units.values_list("kind", "name", "code")}
+    for row in rows:
+        yield {**row, "priority_reasons": priority_reasons(
+            rules, system=codes.get((OrgUnit.Kind.SYSTEM, row.get("system"))),
+            street=codes.get((OrgUnit.Kind.STREET, row.get("street"))),
+            texts=(row.get("address"), row.get("community"), row.get("name")), flags=row.get("flags"))}

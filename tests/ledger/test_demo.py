@@ -1,11 +1,14 @@
 """The demo ledger: the speech's 528 targets, exactly and deterministically."""
 
-from django.core.management import call_command
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from taizhang.accounts.models import Membership
-from taizhang.campaigns.models import OrgUnit
-from taizhang.ledger.demo import DEMO_USERS, apportion, demo_load, demo_users
+from taizhang.campaigns.models import Campaign, OrgUnit
+from taizhang.ledger.demo import DEMO_USERS, DemoBuilder, apportion, demo_load, demo_users
 from taizhang.ledger.models import Target
 
 
@@ -93,3 +96,28 @@ def test_the_demo_accounts_and_their_roles_are_in_the_change_log(campaign):
     assert ChangeLogEntry.objects.count() == count + 1
     assert ChangeLogEntry.objects.latest("id").object_type == "accounts.membership"
     assert not any(isinstance(item, Break) for item in changelog_verify())
+@pytest.mark.django_db
+def test_setup_demo_makes_a_larger_or_another_demo_ledger(settings):
+    settings.DEBUG = True
+    call_command("setup_demo", targets=60, seed=7, stdout=io.StringIO())
+    stored = list(Target.objects.order_by("code").values_list("code", "name"))
+    built, _units = DemoBuilder(Campaign.objects.get(), 7).build(60)
+    assert stored == sorted((t["code"], t["name"]) for t in built)
+
+
+def test_demo_on_a_campaign_with_targets_says_how_to_start_over(demo_database, campaign):
+    call_command("demo", targets=20, verbosity=0)
+    with pytest.raises(CommandError) as caught:
+        call_command("demo", targets=20, verbosity=0)
+    assert "already has targets" in str(caught.value)
+    assert "mkdir var/demo2 && export TAIZHANG_DATA_DIR=var/demo2, then manage.py migrate" in str(caught.value)
+    assert "setup_demo [--targets N] [--seed S]" in str(caught.value)
+    assert Target.objects.count() == 20
+
+
+def test_setup_demo_asked_for_another_ledger_on_a_full_one_says_how_to_start_over(demo_database, campaign):
+    call_command("demo", targets=20, verbosity=0)
+    out = io.StringIO()
+    call_command("setup_demo", targets=50, stdout=out)
+    assert "left as it is. To start over" in out.getvalue()
+    assert Target.objects.count() == 20

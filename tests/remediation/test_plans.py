@@ -475,7 +475,7 @@ def test_the_owner_list_groups_units_by_kind_and_the_rights_units_by_system_sort
         OrgUnit.objects.create(campaign=campaign, kind=OrgUnit.Kind.RIGHTS_UNIT, code=code, name=name,
                                parent=units[system], sort=0 if code == "U-Z" else 9)
     groups = dict(owner_choices(owner_units(campaign))[1:])
-    assert list(groups) == ["指挥部办公室", "专项工作组", "街道分指", "权属系统",
+    assert list(groups) == ["指挥部办公室", "专项工作组", "街道分指", "所属系统",
                             "地权/产权单位 · 集体经济系统", "地权/产权单位 · 国资系统", "地权/产权单位 · 首钢系统"]
     # The streets in the preset's order.
     assert [name for _pk, name in groups["街道分指"]][:3] == ["八宝山街道", "老山街道", "八角街道"]
