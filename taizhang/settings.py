@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "taizhang.accounts",
     "taizhang.ledger",
     "taizhang.remediation",
+    "taizhang.command",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +203,27 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/pico", BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"),
     BASE_DIR / "taizhang" / "static",
+]
+# Larger packages file by file (taizhang.core.staticfinders): {static path: file}.
+_NODE = BASE_DIR / "node_modules"
+VENDOR_FILES = {
+    "vendor/echarts/echarts.min.js": _NODE / "echarts" / "dist" / "echarts.min.js",
+    "vendor/leaflet/leaflet.js": _NODE / "leaflet" / "dist" / "leaflet.js",
+    "vendor/leaflet/leaflet.css": _NODE / "leaflet" / "dist" / "leaflet.css",
+    "vendor/leaflet/images/marker-icon.png": _NODE / "leaflet" / "dist" / "images" / "marker-icon.png",
+    "vendor/leaflet/images/marker-icon-2x.png": _NODE / "leaflet" / "dist" / "images" / "marker-icon-2x.png",
+    "vendor/leaflet/images/marker-shadow.png": _NODE / "leaflet" / "dist" / "images" / "marker-shadow.png",
+    "vendor/leaflet/images/layers.png": _NODE / "leaflet" / "dist" / "images" / "layers.png",
+    "vendor/markercluster/leaflet.markercluster.js":
+        _NODE / "leaflet.markercluster" / "dist" / "leaflet.markercluster.js",
+    "vendor/markercluster/MarkerCluster.css": _NODE / "leaflet.markercluster" / "dist" / "MarkerCluster.css",
+    "vendor/markercluster/MarkerCluster.Default.css":
+        _NODE / "leaflet.markercluster" / "dist" / "MarkerCluster.Default.css",
+}
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "taizhang.core.staticfinders.VendorFileFinder",
 ]
 # Photos from the field. With several hosts this folder is shared (NFS, a mounted volume):
 # any app process may be asked for a photo another one stored.
