@@ -15,7 +15,9 @@
   var summary = document.getElementById("map-summary");
   var form = document.getElementById("map-filters");
 
-  var map = L.map(element, {zoomControl: true, attributionControl: config.tiles.length > 0});
+  // maxZoom on the map itself: without a tile layer to say it, the clusters need one.
+  var map = L.map(element, {zoomControl: true, attributionControl: config.tiles.length > 0,
+                            maxZoom: config.maxZoom, minZoom: 3});
   if (map.attributionControl) {
     map.attributionControl.setPrefix(false);
   }
