@@ -41,12 +41,16 @@ def map_points(targets) -> dict:
         if longitude is None or latitude is None:
             missing += 1
             continue
-        x, y = convert(float(longitude), float(latitude), source, system)
+        if source == system:  # most points: stored with six places, sent as they are
+            x, y = float(longitude), float(latitude)
+        else:
+            x, y = convert(float(longitude), float(latitude), source, system)
+            x, y = round(x, PLACES), round(y, PLACES)
         ids.append(pk)
         codes.append(code)
-        xs.append(round(x, PLACES))
-        ys.append(round(y, PLACES))
-        kinds.append(_STATE_INDEX.get(state, 0))
+        xs.append(x)
+        ys.append(y)
+        kinds.append(_STATE_INDEX[state])
     return {"system": system, "states": STATES, "i": ids, "c": codes, "x": xs, "y": ys, "k": kinds, "n": missing}
 
 

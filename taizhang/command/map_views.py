@@ -14,6 +14,9 @@ from taizhang.ledger.selectors import LedgerFilterForm, current_campaign, ledger
 
 from .map import map_points, map_system, street_areas
 
+# No spaces after separators: a tenth less to send at 50,000 points.
+COMPACT = {"separators": (",", ":")}
+
 
 def _filtered(request):
     """The campaign, the ledger's filter form and the visible targets it leaves."""
@@ -46,11 +49,12 @@ def map_points_json(request):
     _campaign, form, targets = _filtered(request)
     if form.errors:
         raise InputRefused(" ".join(e for errors in form.errors.values() for e in errors))
-    return JsonResponse(map_points(targets))
+    return JsonResponse(map_points(targets), json_dumps_params=COMPACT)
 
 
 @require_GET
 @login_required
 def map_areas_json(request):
     campaign = current_campaign(request)
-    return JsonResponse({"areas": street_areas(request.user, campaign, ledger_targets(request.user, campaign))})
+    return JsonResponse({"areas": street_areas(request.user, campaign, ledger_targets(request.user, campaign))},
+                        json_dumps_params=COMPACT)

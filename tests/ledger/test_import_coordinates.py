@@ -221,3 +221,25 @@ def test_a_service_refuses_a_point_outside_the_district(targets):
         target_update(target=target, actor=None, changes={"longitude": Decimal("39.9"), "latitude": Decimal("116.2")})
     assert set(refused.value.message_dict) == {"longitude", "latitude"}
     assert Target.objects.get(pk=target.pk).version == target.version
+
+
+def test_a_verification_on_site_is_held_to_the_district_too(targets, personas):
+    """A point read on site (a phone's GPS: WGS-84) corrects the ledger once both sides confirm;
+    one outside the district, or swapped, is refused when it is recorded."""
+    from taizhang.remediation.checks import RemediationError
+    from taizhang.remediation.models import Verification
+    from taizhang.remediation.verification import verification_confirm, verification_record
+
+    target = targets["GC-0001"]
+    Target.objects.filter(pk=target.pk).update(coordinate_system="bd09")
+    with pytest.raises(RemediationError, match="swapped"):
+        verification_record(target=target, actor=personas["alice"],
+                            facts={"longitude": Decimal("39.9"), "latitude": Decimal("116.2")})
+    assert not Verification.objects.exists()
+    verification = verification_record(target=target, actor=personas["alice"],
+                                       facts={"longitude": Decimal("116.2"), "latitude": Decimal("39.9")})
+    verification_confirm(verification=verification, actor=personas["alice"])
+    verification_confirm(verification=verification, actor=personas["dan"])
+    target.refresh_from_db()
+    assert (target.longitude, target.latitude, target.coordinate_system) == (
+        Decimal("116.200000"), Decimal("39.900000"), "wgs84")
