@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from taizhang.ledger.models import Target
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_target
 
 pytestmark = pytest.mark.browser
 # Far enough apart (about 1.7 km) that none is clustered at the zoom the map opens at.
@@ -63,3 +63,17 @@ def test_a_filter_redraws_the_points(page, placed, personas):
     expect(page.locator(".map-point")).to_have_count(2)
     expect(page.locator(".map-point.state-closed")).to_have_count(2)
     assert "state=closed" in page.url
+
+
+def test_many_points_close_together_are_clustered(page, placed, personas, units):
+    for n in range(30):  # a compound's neighbours, metres apart
+        make_target(units, "GC-%04d" % (100 + n), "GC", "JT", longitude=Decimal("116.160") + Decimal(n) / 100000,
+                    latitude=Decimal("39.900"))
+    _log_in(page, "alice")
+    page.goto("/command/map/")
+    expect(page.locator("#map")).to_have_attribute("data-points", "33")
+    cluster = page.locator(".marker-cluster")
+    expect(cluster.first).to_be_visible()
+    assert page.locator(".map-point").count() < 33
+    cluster.first.click()  # zooms in towards the points it holds
+    expect(page.locator("#count-registered")).to_have_text("(33)")
