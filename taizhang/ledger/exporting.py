@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from taizhang.campaigns.models import OrgUnit
+from taizhang.core.coordinates import CoordinateSystem
 from taizhang.core.models import ChangeLogEntry
 
 from .columns import EXPORT_COLUMNS, TARGET, flag_labels
@@ -29,6 +30,7 @@ VALUE_PATHS = {
     "responsible_unit": "responsible_unit__name",
 }
 STATE_LABELS = dict(Target.State.choices)
+SYSTEM_LABELS = dict(CoordinateSystem.choices)
 
 
 def current_rows(queryset) -> Iterator[dict]:
@@ -111,6 +113,8 @@ def _write_row(sheet, r: int, row: dict, date_format) -> None:
             sheet.write_string(r, c, _("yes") if value else _("no"))
         elif column.kind == "flags":
             sheet.write_string(r, c, flag_labels(value))
+        elif column.kind == "crs":
+            sheet.write_string(r, c, SYSTEM_LABELS.get(value, value))
         elif column.field == "priority_reasons":
             sheet.write_string(r, c, "；".join(value))
         else:

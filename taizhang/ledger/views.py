@@ -179,9 +179,11 @@ def import_upload(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["data"]
         filename = form.cleaned_data["file"].name
-        report = import_prepare(campaign=campaign, user=request.user, data=data, filename=filename)
+        system = form.cleaned_data["coordinate_system"]
+        report = import_prepare(campaign=campaign, user=request.user, data=data, filename=filename,
+                                coordinate_system=system)
         context["upload"] = upload_keep(campaign=campaign, user=request.user, filename=filename, data=data,
-                                        report=report)
+                                        report=report, coordinate_system=system)
         context["report"] = report
     return _import_page(request, context)
 

@@ -6,7 +6,9 @@ from django.utils.translation import gettext as _
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may
 from taizhang.core.changelog import changelog_append
+from taizhang.core.coordinates import CoordinateSystem
 from taizhang.core.db import atomic
+from taizhang.ledger.checking import location_problem
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_lock, target_update
 
@@ -23,6 +25,13 @@ def verification_record(*, target: Target, actor, facts: dict, tenants: list[dic
     """Record what was found on site; it counts once the street and the rights holder confirm."""
     if not may(actor, target, Action.VERIFICATION_RECORD):
         raise RemediationError(_("Your role may not record a verification for this target."))
+    # A point read on site (a phone's or a GPS's: WGS-84) must lie in the district, as the
+    # ledger it will correct checks every point (ledger.checking.location_problem).
+    point = [facts.get(name) if facts.get(name) is not None else getattr(target, name)
+             for name in ("longitude", "latitude")]
+    if any(facts.get(name) is not None for name in ("longitude", "latitude")) and (
+            problem := location_problem(target.campaign.map_box(), *point, CoordinateSystem.WGS84)):
+        raise RemediationError(problem[1])
     verification = Verification(target=target, created_by=actor, **facts)
     verification.full_clean()
     verification.save()
@@ -57,6 +66,8 @@ def verification_confirm(*, verification: Verification, actor) -> Verification:
                      actor=actor, reason=_("verification confirmed"))
     if verification.confirmed:
         changes = {f: v for f, _old, v in differences(verification)}
+        if "longitude" in changes or "latitude" in changes:
+            changes["coordinate_system"] = CoordinateSystem.WGS84  # read on site, as phones and GPS give it
         if changes:
             target.refresh_from_db()
             target_update(target=target, actor=actor, changes=changes, reason=_("confirmed verification"))
