@@ -52,6 +52,10 @@ def search_indexes_create(connection) -> list[str] | None:
                 cursor.execute("CREATE INDEX %s ON %s USING gin ((UPPER(%s::text)) %s.gin_trgm_ops)"
                                % (quote(name), quote(TABLE), quote(field), quote(schema)))
                 created.append(name)
+        if created:
+            # Statistics of the indexed expressions, which the planner reads for any search (how
+            # many rows 大院 matches), now rather than at autovacuum's next analyze.
+            cursor.execute("ANALYZE %s" % quote(TABLE))
     return created
 
 
@@ -75,10 +79,11 @@ def _trigram_schema(connection) -> str | None:
             cursor.execute("CREATE EXTENSION IF NOT EXISTS %s" % EXTENSION)
     except DatabaseError as exc:
         log.warning(
-            "The ledger search has no trigram index: this database role could not create the %s "
-            "extension (%s). The search still works, reading every row. To index it, a superuser runs "
-            "`CREATE EXTENSION %s;` in database %s, then `manage.py create_search_indexes` (README, "
-            "\"Production\").", EXTENSION, " ".join(str(exc).split()), EXTENSION, connection.settings_dict["NAME"])
+            "The ledger search has no trigram index: this database role could not create the %s extension "
+            "(%s). The search still works, reading every row. To index it, a superuser (or the database's "
+            "owner) runs `CREATE EXTENSION %s;` in database %s, then `manage.py create_search_indexes` "
+            "(README, \"Production\").",
+            EXTENSION, " ".join(str(exc).split()), EXTENSION, connection.settings_dict["NAME"])
         return None
     return _installed_in(connection)
 

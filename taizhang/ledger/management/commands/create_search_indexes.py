@@ -20,8 +20,9 @@ class Command(BaseCommand):
             return
         created = search_indexes_create(connection)
         if created is None:
-            raise CommandError("No %s extension, and this role may not create it: a superuser runs "
-                               "`CREATE EXTENSION %s;` in database %s, then this command again."
+            raise CommandError("No %s extension, and this role may not create it: a superuser (or the "
+                               "database's owner) runs `CREATE EXTENSION %s;` in database %s, then this "
+                               "command again."
                                % (EXTENSION, EXTENSION, connection.settings_dict["NAME"]))
         self.stdout.write("Trigram indexes of the ledger search: %d created, %d already there."
                           % (len(created), len(SEARCH_FIELDS) - len(created)))
