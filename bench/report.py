@@ -123,7 +123,8 @@ def render(results: dict, info: dict, command: str) -> str:
     lines += ["", "### How it is measured", "",
               "- A throwaway database: a SQLite file in a temp dir (or, with `--database-url`, a fresh "
               "PostgreSQL database created beside the one named and dropped after), migrated, the "
-              "`shijingshan-2015` preset loaded and a demo ledger generated with `demo_load`.",
+              "`shijingshan-2015` preset loaded and a demo ledger generated with `demo_load` (then, on "
+              "PostgreSQL, `VACUUM ANALYZE`, as autovacuum would do on a live server).",
               "- Import (a) loads the export itself into a second campaign made from the same preset, so "
               "every row is a new target (as the system user; its responsible units are created too). "
               "Import (b) loads an export-shaped file in which every row's resident population is one "

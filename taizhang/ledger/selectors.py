@@ -14,6 +14,7 @@ from taizhang.core.requests import SearchField
 
 from .columns import TARGET
 from .models import Target
+from .search import search_q
 
 LEDGER_KINDS = {
     "street": (OrgUnit.Kind.STREET, "street"),
@@ -122,10 +123,7 @@ class LedgerFilterForm(forms.Form):
             return qs.none()
         data = self.cleaned_data
         if data["q"]:
-            q = data["q"].strip()
-            qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(address__icontains=q)
-                           | Q(community__icontains=q) | Q(land_rights_unit__icontains=q)
-                           | Q(property_rights_unit__icontains=q))
+            qs = qs.filter(search_q(data["q"].strip()))
         for field in ("street", "system", "target_type"):
             if data[field]:
                 qs = qs.filter(**{field: data[field]})
