@@ -19,6 +19,6 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("ledger", "0006_entry_targets")]
+    dependencies = [("ledger", "0007_coordinate_system")]
 
     operations = [migrations.RunPython(forwards, backwards)]
