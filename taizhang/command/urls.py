@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401  (the dashboard's and the map's pages are added here)
+from django.urls import path
+
+from . import views
 
 app_name = "command"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("charts/<slug:chart_id>.xlsx", views.download, name="download"),
+]
