@@ -35,6 +35,10 @@ class Cell:
         if not self.text:
             self.text = _show(self.value)
 
+    @property
+    def numeric(self) -> bool:
+        return isinstance(self.value, int | float | Decimal) and not isinstance(self.value, bool)
+
 
 def _done() -> str:
     return pgettext("progress", "Done")
@@ -58,7 +62,7 @@ class Chart:
 
     id: str
     title: str
-    kind: str  # "line", "bar" (vertical), "hbar" (horizontal); "" for a table without a chart
+    kind: str  # "time" (a line over days), "bar" (vertical), "hbar" (horizontal); "" for a table alone
     columns: list[str]
     rows: list[list[Cell]]
     categories: list[str] = field(default_factory=list)
@@ -155,28 +159,26 @@ def board(scope: Scope, *, with_rank: bool) -> Board:
 
 def _burnup(series: pg.Series, milestones, campaign, day, links) -> Chart:
     days = [d for d in series.days if d >= campaign.starts_on]
-    ahead = [m.due_on for m in milestones if m.due_on > day]
-    categories = [d.isoformat() for d in days + ahead]
-    done_points = [_point(series.at(d), series.at(d), links(d, done="on")) for d in days]
-    required, stretch = [None] * len(categories), [None] * len(categories)
-    total_now = series.total_at(day)
+    done_points = [_point([d.isoformat(), series.at(d)], series.at(d), links(d, done="on")) for d in days]
+    required, stretch = [], []
     for m in milestones:
         if m.required_pct is None:
             continue
-        index = categories.index(m.due_on.isoformat())
-        total = series.total_at(m.due_on) if m.due_on <= day else total_now
-        required[index], stretch[index] = pg.level(total, m.required_pct), pg.level(total, m.stretch_pct)
-    rows = [[Cell(d), Cell(series.at(d), links(d, done="on")),
-             Cell(series.total_at(d), links(d))] for d in days]
+        # A milestone ahead is measured against the ledger of the chosen day.
+        total = series.total_at(min(m.due_on, day))
+        required.append([m.due_on.isoformat(), pg.level(total, m.required_pct)])
+        if m.stretch_pct is not None:
+            stretch.append([m.due_on.isoformat(), pg.level(total, m.stretch_pct)])
+    rows = [[Cell(d), Cell(series.at(d), links(d, done="on")), Cell(series.total_at(d), links(d))] for d in days]
     return Chart(
-        "burnup", _("Done over time (burn-up)"), "line", [_("Day"), _done(), _("Targets in the ledger")], rows,
-        categories=categories,
+        "burnup", _("Done over time (burn-up)"), "time", [_("Day"), _done(), _("Targets in the ledger")], rows,
         series=[{"name": _done(), "type": "line", "data": done_points},
                 {"name": _("Required by the milestone"), "type": "scatter", "data": required},
                 {"name": _("Stretch goal"), "type": "scatter", "data": stretch}],
         marks=[{"axis": "x", "value": m.due_on.isoformat(), "name": m.due_on.isoformat()} for m in milestones],
-        note=_("Each point is the ledger as it stood at the end of that day (one a week, and each milestone's "
-               "day); the vertical lines are the milestones, the dots their required and stretch levels."))
+        note=_("Each point is the ledger as it stood at the end of that day (one a week, or one a month over "
+               "more than two years, and each milestone's day); the vertical lines are the milestones, the dots "
+               "their required and stretch levels."))
 
 
 def _milestones(series: pg.Series, milestones, day, weeks_known, links) -> Chart:

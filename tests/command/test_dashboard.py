@@ -8,8 +8,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from taizhang.core.models import ChangeLogEntry
-from tests.command.conftest import TODAY, noon
 from tests.conftest import ledger_state
+from tests.history import TODAY, noon
 
 CHARTS = ["burnup", "milestones", "streets", "forecast", "systems", "types", "states", "groups", "rebounds",
           "outcomes"]
@@ -233,8 +233,9 @@ def test_the_header_links_the_command_room_for_those_who_take_part(client, targe
     ({"street": "GC", "system": "JT"}, "not both"),
 ])
 def test_what_cannot_be_answered_is_400_with_its_reason_and_changes_nothing(
-        client, clock, targets, personas, english, url, query, says):
+        client, clock, targets, personas, url, query, says):
     client.force_login(personas["lee"])
+    client.cookies["taizhang_language"] = "en"
     before = ledger_state()
     response = client.get(url, query)
     assert response.status_code == 400
@@ -243,8 +244,9 @@ def test_what_cannot_be_answered_is_400_with_its_reason_and_changes_nothing(
     assert ledger_state() == before
 
 
-def test_the_ledger_refuses_an_as_of_day_before_the_campaign(client, history, personas, english):
+def test_the_ledger_refuses_an_as_of_day_before_the_campaign(client, history, personas):
     client.force_login(personas["lee"])
+    client.cookies["taizhang_language"] = "en"
     count = ChangeLogEntry.objects.count()
     response = client.get("/ledger/", {"as_of": "2015-10-31", "done": "on"})
     assert response.status_code == 400 and "before the campaign began" in response.content.decode()

@@ -12,7 +12,7 @@ from taizhang.command import progress as pg
 from taizhang.core.changelog import Change, changelog_append
 from taizhang.ledger.asof import OBJECT_TYPE, as_of_snapshots
 from taizhang.ledger.models import DONE_STATES, Target
-from tests.command.conftest import CLOSINGS, REBOUND, TODAY, noon
+from tests.history import CLOSINGS, REBOUND, TODAY, noon
 
 S = Target.State
 

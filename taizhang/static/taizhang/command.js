@@ -15,7 +15,10 @@
   var narrow = window.matchMedia("(max-width: 576px)");
 
   function label(params) {
-    return params.data && params.data.label !== undefined ? params.data.label : "";
+    if (!params.data || params.data.label === undefined || params.data.count === 0) {
+      return "";  // nothing to mark on an empty bar
+    }
+    return params.data.label;
   }
 
   function marks(chart) {
@@ -59,22 +62,26 @@
 
   function option(chart) {
     var category = {type: "category", data: chart.categories, axisLabel: {hideOverlap: true}};
-    var value = {type: "value", axisLabel: {formatter: chart.unit ? "{value}" + chart.unit : "{value}"}};
+    var value = {type: "value", minInterval: chart.unit ? 0 : 1,  // counts are whole targets
+                 axisLabel: {formatter: chart.unit ? "{value}" + chart.unit : "{value}"}};
     if (chart.unit === "%") {
       value.max = 100;
     }
     var horizontal = chart.kind === "hbar";
-    if (!horizontal && !narrow.matches) {
-      category.axisLabel.interval = chart.kind === "line" ? "auto" : 0;
+    if (chart.kind === "time") {
+      category = {type: "time", axisLabel: {hideOverlap: true}};
+    } else if (!horizontal && !narrow.matches) {
+      category.axisLabel.interval = 0;
     }
     if (horizontal) {
       category.inverse = true;
     }
     return {
       animation: false,
-      grid: {left: 8, right: horizontal ? 48 : 16, top: 36, bottom: 8, containLabel: true},
+      grid: {left: 8, right: horizontal ? 48 : 24, top: 36, bottom: 8, containLabel: true},
       legend: {top: 0, type: "scroll"},
-      tooltip: {trigger: chart.kind === "line" ? "axis" : "item", confine: true},
+      // Drawn on the canvas: an HTML tooltip would carry style attributes the CSP refuses.
+      tooltip: {trigger: chart.kind === "time" ? "axis" : "item", confine: true, renderMode: "richText"},
       xAxis: horizontal ? value : category,
       yAxis: horizontal ? category : value,
       series: series(chart)
