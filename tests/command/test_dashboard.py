@@ -5,10 +5,12 @@ import datetime
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from python_calamine import CalamineWorkbook
 
 from taizhang.core.models import ChangeLogEntry
-from tests.conftest import ledger_state
+from tests.conftest import ledger_state, make_target
 from tests.history import TODAY, noon
 
 CHARTS = ["burnup", "milestones", "streets", "forecast", "systems", "types", "states", "groups", "rebounds",
@@ -266,3 +268,15 @@ def test_the_page_is_in_english_when_switched(client, history, personas):
 
 def test_today_is_the_default_day(client, history, personas):
     assert _board(client, personas["lee"]).scope.day == TODAY
+
+
+def test_the_number_of_queries_does_not_grow_with_the_ledger(client, targets, personas, units):
+    client.force_login(personas["lee"])
+    client.get("/command/")
+    with CaptureQueriesContext(connection) as small:
+        client.get("/command/")
+    for n in range(20):
+        make_target(units, "BJ-%04d" % n, "BJ", "SG")
+    with CaptureQueriesContext(connection) as large:
+        client.get("/command/")
+    assert len(large.captured_queries) == len(small.captured_queries) <= 25
