@@ -10,7 +10,8 @@ from .progress import today
 
 
 class ScopeForm(forms.Form):
-    """`as_of` (a day from the campaign's start to today; today when left out), and at most one
+    """`as_of` (a day from the campaign's start to today; today when left out, even before the
+    campaign has begun: its ledger as it stands), and at most one
     of `street` or `system` by code. A unit that does not exist is refused here, with its code;
     one that exists but is out of the user's reach is the view's 404."""
 

@@ -38,7 +38,7 @@ def as_of_day(text, campaign: Campaign | None = None) -> datetime.date:
     except (TypeError, ValueError):
         raise ValueError(_("“%(day)s” is not a day (YYYY-MM-DD).") % {"day": str(text)[:40]}) from None
     if day > timezone.localdate():
-        raise ValueError(_("%(day)s is after today: a ledger can be exported as it stood on a past day or today.")
+        raise ValueError(_("%(day)s is after today: the ledger can be read as it stood on a past day or today.")
                          % {"day": day.isoformat()})
     if campaign is not None and day < campaign.starts_on:
         raise ValueError(_("%(day)s is before the campaign began (%(start)s): there was no ledger yet.")

@@ -280,3 +280,25 @@ def test_the_number_of_queries_does_not_grow_with_the_ledger(client, targets, pe
     with CaptureQueriesContext(connection) as large:
         client.get("/command/")
     assert len(large.captured_queries) == len(small.captured_queries) <= 25
+
+
+def test_another_campaign_shows_its_own_milestones_and_nothing_of_the_first(client, history, personas):
+    from taizhang.accounts.models import Membership
+    from taizhang.campaigns.models import OrgUnit
+    from taizhang.campaigns.presets import preset_load
+    from tests.conftest import PRESET
+
+    example = PRESET.parent / "example-kaiqiang-2017.toml"
+    other, _created = preset_load(text=example.read_text(encoding="utf-8"), source=example.name)
+    lee = personas["lee"]
+    Membership.objects.create(user=lee, role=Membership.Role.LEADER,
+                              unit=OrgUnit.objects.get(campaign=other, kind=OrgUnit.Kind.COMMAND))
+    client.force_login(lee)
+    client.post("/campaign/", {"campaign": other.pk})
+    # It begins after today: without a day the page shows its ledger as it stands, a day before it is refused.
+    board = client.get("/command/").context["board"]
+    assert board.scope.campaign == other and board.scope.day == TODAY and board.summary["total"] == 0
+    assert client.get("/command/", {"as_of": "2016-11-01"}).status_code == 400
+    assert [r[0].text for r in board.chart("milestones").rows] == [m.title for m in other.milestones.all()]
+    other.milestones.all().delete()
+    assert client.get("/command/").status_code == 200
