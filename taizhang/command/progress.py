@@ -247,6 +247,8 @@ def ever_ids(scope: Scope, states) -> set[int]:
 
 @dataclass
 class Rebounds:
+    """Targets of one street ever done and ever rebounded by the day."""
+
     label: str
     closed: int = 0  # done at least once by the day
     rebounded: int = 0  # rebounded at least once by the day
