@@ -127,6 +127,7 @@ TEMPLATES = [
                 "taizhang.ledger.context_processors.campaigns",
                 "taizhang.accounts.context_processors.lockout",
                 "taizhang.accounts.context_processors.user_management",
+                "taizhang.command.context_processors.command",
             ],
         },
     },

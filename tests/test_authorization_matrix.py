@@ -78,6 +78,7 @@ ARGS = {
     "remediation:reinspect": lambda r: {"pk": r["target"].pk},
     "remediation:inspections": None, "remediation:rebound": None,
     "remediation:todo": None, "remediation:todo_count": None, "remediation:petitions": None,
+    "command:dashboard": None, "command:download": lambda r: {"chart_id": "streets"},
     "command:map": None, "command:map_points": None, "command:map_areas": None,
     "accounts:locked": None, "accounts:history_digest": None, "accounts:password_change": None,
     "accounts:unlock": lambda r: {"user_id": r["account"].pk},
@@ -94,7 +95,9 @@ ARGS = {
 }
 # Pages another street's staff may open, holding nothing of 古城: the campaign's shared ones
 # and their own (a classified ledger of 古城 is refused by the scoping rule, tested elsewhere).
-SHARED = {"remediation:policies", "remediation:policy", "remediation:policy_create", "accounts:password_change"}
+SHARED = {"remediation:policies", "remediation:policy", "remediation:policy_create", "accounts:password_change",
+          # A chart's numbers over what the user sees (tests/command: no other street named in them).
+          "command:download"}
 
 
 def _urls(resolver=None, namespace=None):

@@ -132,6 +132,13 @@ class Target(models.Model):
         return reverse("ledger:target", args=[self.pk])
 
 
+# Done (已销账): closed after a passed acceptance. The one definition of done: the ledger's
+# "done" filter, the home page's share and the command room's progress, forecasts and warnings
+# all read it. A rebound takes a target out of it from the day it rebounds (it is no longer
+# closed) until it is closed again.
+DONE_STATES = (Target.State.CLOSED,)
+
+
 class ImportUpload(models.Model):
     """A file uploaded for import, kept between its dry run and its application."""
 
