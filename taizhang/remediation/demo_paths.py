@@ -191,7 +191,7 @@ class PathPlanner:
             revised = path.add(self._street(plus(started, long * 2 // 5), plus(report, -30)), "plan_new_version")
             path.add(revised, "plan_submit")
             path.add(rhythm.on(Rhythm.MEETING, plus(revised, 1), plus(report, -25)), "plan_approve")
-        if long > 150 and rng.random() < 0.04:
+        if long > 150 and rng.random() < 0.06:
             held = path.add(rhythm.on(Rhythm.MEETING, plus(started, rng.randint(10, long - 120)), plus(report, -90)),
                             "hold", reason=rng.choice(HOLDS))
             review = plus(held, rng.randint(30, 60))
@@ -225,8 +225,8 @@ class PathPlanner:
         if not refused:
             return path.acts
         day = path.add(plus(answered, rng.randint(3, 12)), "lease_expose")
-        # Five stages of about 60 days, stretched or shortened to end before the report.
-        pace = max(0.1, ((report - day).days - 15) / 300)
+        # Five stages of about 40 days, stretched or shortened to end about when the site is cleared.
+        pace = max(0.1, ((report - day).days - 15) / 220)
         number = rng.randint(1000, 9999)
         for stage in ("research", "filing", "suit", "trial", "enforcement"):
             opened = path.add(plus(day, max(1, round(rng.randint(1, 5) * pace))), "judicial_open", stage=stage,
@@ -326,14 +326,16 @@ class PathPlanner:
         (the street, or the rights unit for what the holder does), due day and policies."""
         template = self.template or {"means": ["administrative"], "steps": ["清理整治"]}
         means = template["means"]
-        ends = max(plus(self.close, self.rng.randint(-30, 20)), plus(drafted, len(template["steps"])))
-        span = (ends - drafted).days
+        # The last steps (clearing, demolition, handing the land over) are dated, a month, two weeks
+        # and nothing before the day the plan means to finish; the first ones (notices, talks) not.
+        ends = max(plus(self.close, self.rng.randint(-30, 20)), plus(drafted, 31))
+        dated = dict(zip(range(len(template["steps"]), 0, -1), (ends, plus(ends, -14), plus(ends, -30)),
+                         strict=False))
         steps = []
         for n, text in enumerate(template["steps"], start=1):
             step_means = next((m for word, m in STEP_MEANS if word in text and m in means), "")
             steps.append({"description": text, "means": step_means,
                           "owner": "unit" if any(word in text for word in UNIT_STEPS) else "street",
-                          "due_on": plus(drafted, span * n // len(template["steps"])),
-                          "policies": [title for word, title in STEP_POLICIES if word in text]})
+                          "due_on": dated.get(n), "policies": [title for word, title in STEP_POLICIES if word in text]})
         summary = "%s：%s" % (self.target.name, "、".join(s["description"][:8] for s in steps[:3]))
         return {"means": means, "summary": summary, "steps": steps}
