@@ -37,7 +37,8 @@ DEMO_REASON = "演示数据"
 # A demo ledger is generated into an empty campaign once; another one needs a new database.
 START_OVER = ("To start over, make a new demo database in a new data folder: "
               "mkdir var/demo2 && export TAIZHANG_DATA_DIR=var/demo2, then manage.py migrate and "
-              "manage.py setup_demo [--targets N] [--seed S] (or delete var/taizhang.sqlite3* and run make run).")
+              "manage.py setup_demo [--targets N] [--seed S] [--until DAY] "
+              "(or delete var/taizhang.sqlite3* and run make run).")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 DIRECTIONS = "东西南北前后大小上下"
 PLACE_WORDS = "黄杨槐柳梨枣石桥河泉峪沟庄营屯坨岭台园"
