@@ -61,6 +61,7 @@ test: install
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/workflow.py
+	$(BIN)/python bench/demo_story.py
 	$(BIN)/python bench/contention.py $(BENCH_ARGS)
 
 lint: install

@@ -13,6 +13,8 @@ import hmac
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
 from json.encoder import encode_basestring
@@ -106,41 +108,95 @@ def _encode(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-@transaction.atomic
 def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> int:
-    """Append entries for `changes`, in order, inside the caller's transaction."""
+    """Append entries for `changes`, in order, inside the caller's transaction (or, inside
+    `changelog_batch`, with the batch's other entries when it ends)."""
     if not changes:
         return 0
-    # Locking the head row serialises appends on PostgreSQL; on SQLite the
-    # IMMEDIATE transaction already holds the write lock. A migration makes the row;
-    # it is made here only in a database emptied since (a test's flush).
-    head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-    key = chain_key()
-    connection = connections[DEFAULT_DB_ALIAS]
     now = timezone.now()
     request_id = current_request_id()
     actor_name = actor.get_username() if actor else ""
     actor_id = actor.pk if actor else None
     shared = _write_parts(at=now, actor_id=actor_id, actor_name=actor_name, request_id=request_id, reason=reason)
+    connection = connections[DEFAULT_DB_ALIAS]
     field = ChangeLogEntry._meta.get_field
     fixed = (field("at").get_db_prep_save(now, connection), actor_id, actor_name,
              field("request_id").get_db_prep_save(request_id, connection), reason)
-    json_param = json_text_param(connection)
+    write = (shared, fixed, changes)
+    batch = _BATCH.get()
+    if batch is None:
+        with transaction.atomic():
+            _write([write])
+    else:
+        batch.writes.append(write)
+        batch.entries += len(changes)
+        if batch.entries >= BATCH_FLUSH:
+            _write(batch.writes)
+            batch.writes, batch.entries = [], 0
+    return len(changes)
+
+
+@dataclass
+class _Batch:
+    """Writes waiting in a `changelog_batch`: (encoded shared parts, stored shared values, changes)."""
+
+    writes: list
+    entries: int = 0
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("taizhang_changelog_batch", default=None)
+BATCH_FLUSH = 2000
+
+
+@contextmanager
+def changelog_batch():
+    """The bulk form of the change log, for one transaction that makes many writes (the demo's
+    story): inside, `changelog_append` keeps each write's entries, with its own time, actor,
+    request and reason, and they are written together, in order, when the batch ends (every
+    2,000 entries on the way). The entries and their seals are the ones appending them one by one
+    would have made; what is saved is the head's lock and update, and the insert, per write.
+
+    Only inside a transaction that holds every write of the batch: the entries are written
+    before it commits, and none if it fails. Nothing may read the log in between.
+    """
+    if _BATCH.get() is not None:
+        yield
+        return
+    if not connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        raise RuntimeError("changelog_batch() needs a transaction around it")
+    batch = _Batch([])
+    token = _BATCH.set(batch)
+    try:
+        yield
+        if batch.writes:
+            _write(batch.writes)
+    finally:
+        _BATCH.reset(token)
+
+
+def _write(writes: list[tuple[dict, tuple, list[Change]]]) -> None:
+    """Seal the writes' entries after the chain's head, insert them and move the head, under its lock."""
+    # Locking the head row serialises appends on PostgreSQL; on SQLite the
+    # IMMEDIATE transaction already holds the write lock. A migration makes the row;
+    # it is made here only in a database emptied since (a test's flush).
+    head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+    key = chain_key()
+    json_param = json_text_param(connections[DEFAULT_DB_ALIAS])
     prev, rows = head.last_hash, []
-    for change in changes:
-        object_id, object_repr = str(change.object_id), change.object_repr[:255]
-        before, after = _encode(change.before), _encode(change.after)
-        digest = _digest(key, prev=prev, before=before, after=after, **shared, **_record_parts(
-            object_type=change.object_type, object_id=object_id, object_repr=object_repr, action=change.action))
-        rows.append((*fixed, change.object_type, object_id, object_repr, change.action,
-                     None if change.before is None else json_param(before),
-                     None if change.after is None else json_param(after), prev, digest, change.target_id))
-        prev = digest
+    for shared, fixed, changes in writes:
+        for change in changes:
+            object_id, object_repr = str(change.object_id), change.object_repr[:255]
+            before, after = _encode(change.before), _encode(change.after)
+            digest = _digest(key, prev=prev, before=before, after=after, **shared, **_record_parts(
+                object_type=change.object_type, object_id=object_id, object_repr=object_repr, action=change.action))
+            rows.append((*fixed, change.object_type, object_id, object_repr, change.action,
+                         None if change.before is None else json_param(before),
+                         None if change.after is None else json_param(after), prev, digest, change.target_id))
+            prev = digest
     insert_prepared(ChangeLogEntry, _COLUMNS, rows)
     last_id = ChangeLogEntry.objects.filter(hash=prev).values_list("id", flat=True).get()
     ChainHead.objects.filter(pk=1).update(last_hash=prev, last_id=last_id, seal=head_seal(
         key, keyed_from=head.keyed_from, last_id=last_id, last_hash=prev))
-    return len(rows)
 
 
 _COLUMNS = ["at", "actor_id", "actor_name", "request_id", "reason", "object_type", "object_id", "object_repr",

@@ -4,8 +4,12 @@ Counts come from the preset (the baseline total and each system's expected count
 `demo` gives the speech's 528 = 334 + 67 + 42 + 85 and `--targets N` keeps the shares.
 """
 
+import copy
 import datetime
+import json
 import random
+import re
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,11 +17,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.models import Membership
 from taizhang.accounts.services import membership_add, user_create
 from taizhang.campaigns.models import Campaign, GroupDuty, OrgUnit
+from taizhang.campaigns.presets import parse_preset
 from taizhang.campaigns.snapshots import ORG_UNIT
 from taizhang.core.db import atomic
 from taizhang.core.models import ChangeLogEntry
@@ -31,7 +37,8 @@ DEMO_REASON = "演示数据"
 # A demo ledger is generated into an empty campaign once; another one needs a new database.
 START_OVER = ("To start over, make a new demo database in a new data folder: "
               "mkdir var/demo2 && export TAIZHANG_DATA_DIR=var/demo2, then manage.py migrate and "
-              "manage.py setup_demo [--targets N] [--seed S] (or delete var/taizhang.sqlite3* and run make run).")
+              "manage.py setup_demo [--targets N] [--seed S] [--until DAY] "
+              "(or delete var/taizhang.sqlite3* and run make run).")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 DIRECTIONS = "东西南北前后大小上下"
 PLACE_WORDS = "黄杨槐柳梨枣石桥河泉峪沟庄营屯坨岭台园"
@@ -96,6 +103,87 @@ def demo_database_check() -> None:
         raise DemoRefused(_(
             "This database is not a demo database (only `setup_demo` on an empty database makes one): "
             "no demo data or demo accounts are written to it."))
+
+
+class DemoClock:
+    """The clock a demo's history is written under: inside `running()`, `timezone.now()` (and
+    so every `auto_now`, every change-log entry's time, `localdate()`) reads the story's moment.
+
+    Demo code only, and it says so: it starts only on a demo database (the DemoDatabase mark,
+    in the development profile), never runs ahead of the real clock (nothing is dated in the
+    future) and never goes back (entries are written in the order of their times, so the
+    as-of ledger, which takes each target's latest entry before a day, replays them). Outside
+    `running()` the real clock is back; production never runs on this one.
+    """
+
+    def __init__(self):
+        self._moment = None
+        self._real = None
+
+    @contextmanager
+    def running(self, start: datetime.datetime):
+        demo_database_check()
+        if isinstance(getattr(timezone.now, "__self__", None), DemoClock):
+            raise RuntimeError("a demo clock is already running")
+        self._real, self._moment = timezone.now, None
+        self.set(start)
+        timezone.now = self.now
+        try:
+            yield self
+        finally:
+            timezone.now, self._real = self._real, None
+
+    def now(self) -> datetime.datetime:
+        return self._moment
+
+    def set(self, moment: datetime.datetime) -> None:
+        """Move the clock on to `moment`: not back, and not past the real time."""
+        if self._real is None:
+            raise RuntimeError("the demo clock is not running")
+        if self._moment is not None and moment < self._moment:
+            raise ValueError("the demo clock does not go back (%s after %s)" % (moment, self._moment))
+        if moment > self._real():
+            raise ValueError("the demo clock does not run ahead of the real one (%s)" % moment)
+        self._moment = moment
+
+
+# The keys that hold a day in a preset (campaign, phases, milestones): a demo moves them alike.
+_PRESET_DAY = re.compile(r"^(\s*(?:starts_on|ends_on|due_on)\s*=\s*)(\d{4}-\d{2}-\d{2})(?=\s*(?:#.*)?$)", re.M)
+
+
+def preset_shifted(text: str, days: int) -> str:
+    """The preset with every day of the campaign (its start and end, the phases, the
+    milestones) `days` later, and the campaign's name saying so; the same preset otherwise.
+
+    The demo moves its campaign so that the story's chosen day falls on today: the live
+    features (deadlines, due re-inspections, forecasts) then have something to show, while
+    the clock everywhere else stays the real one. Checked by parsing both texts: a day the
+    shift missed (written another way) is refused, not loaded unshifted.
+    """
+    if days == 0:
+        return text
+    step = datetime.timedelta(days=days)
+    moved = _PRESET_DAY.sub(lambda m: m[1] + (datetime.date.fromisoformat(m[2]) + step).isoformat(), text)
+    original = parse_preset(text)
+    name = _("%(name)s (demo: dates shifted by %(days)d days)") % {"name": original["campaign"]["name"],
+                                                                   "days": days}
+    lines, table = moved.splitlines(keepends=True), ""
+    for i, line in enumerate(lines):
+        if line.startswith("["):
+            table = line.split("#")[0].strip()
+        elif table == "[campaign]" and re.match(r"name\s*=", line):
+            lines[i] = "name = %s\n" % json.dumps(name, ensure_ascii=False)
+    moved = "".join(lines)
+    expected = copy.deepcopy(original)
+    expected["campaign"]["name"] = name
+    for item in (expected["campaign"], *expected["phases"]):
+        item["starts_on"] += step
+        item["ends_on"] += step
+    for item in expected["milestones"]:
+        item["due_on"] += step
+    if parse_preset(moved) != expected:
+        raise ValueError("the preset's days could not all be shifted: write them as key = YYYY-MM-DD")
+    return moved
 
 
 def _place(rng) -> str:

@@ -118,6 +118,15 @@ def target_lock(pk: int) -> Target:
     return locked.select_related(*LABEL_FIELDS, "campaign").get(pk=pk)
 
 
+def targets_lock(pks: list[int]) -> dict[int, Target]:
+    """`target_lock` for many targets in one query: {pk: target}, locked in the order of their ids."""
+    locked = Target.objects.select_for_update(of=("self",), no_key=True).order_by("pk")
+    found = {t.pk: t for t in locked.select_related(*LABEL_FIELDS, "campaign").filter(pk__in=pks)}
+    if len(found) != len(set(pks)):
+        raise Target.DoesNotExist("no target with id %s" % ", ".join(str(pk) for pk in set(pks) - found.keys()))
+    return found
+
+
 @atomic
 def target_update(*, target: Target, actor, changes: dict, expected_version: int | None = None,
                   reason: str = "") -> Target:

@@ -1,9 +1,24 @@
-"""The demo's policy library: real laws and regulations the campaign relied on."""
+"""The demo: its policy library (real laws and regulations the campaign relied on), and the
+demo campaign in motion (the preset, the ledger, the accounts and the story, written at once)."""
 
 import datetime
+import random
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from taizhang.campaigns.models import Campaign
+from taizhang.campaigns.presets import parse_preset, preset_load
+from taizhang.core.changelog import changelog_batch
+from taizhang.ledger.demo import DemoClock, demo_load, demo_users, preset_shifted
 
+from .demo_story import Story, plus, story_calendar, story_plan
+from .demo_story_run import demo_story_write, story_targets
+from .models.plans import Means
 from .plans import policy_create
 
 # Real, well-known laws and regulations the campaign relied on. Numbers and dates are given only
@@ -47,3 +62,76 @@ def demo_policies_add(campaign: Campaign) -> int:
             policy_create(campaign=campaign, actor=None, **item)
             added += 1
     return added
+
+
+@dataclass
+class InMotion:
+    """What `demo_in_motion` made: the campaign, its story, and how far the story went."""
+
+    campaign: Campaign
+    targets: int
+    story: Story
+    acts: int
+    until: datetime.date  # the story's stop, in the preset's days
+    shift: int  # days every date of the campaign was moved
+
+
+def story_until(text: str, until: datetime.date | None) -> datetime.date:
+    """The day the story stops (the default: halfway between the last two pledges), in the
+    preset's days; ValueError naming the days allowed."""
+    plan = parse_preset(text)
+    calendar = story_calendar(slug=plan["campaign"]["slug"], starts_on=plan["campaign"]["starts_on"],
+                              milestones=plan["milestones"], total=plan["campaign"]["target_total"] or 100)
+    until = until or calendar.default_until()
+    first, last = plus(calendar.start, 1), plus(calendar.end, 1)
+    if not first <= until <= last:
+        raise ValueError(_("--until %(day)s is outside the story: give a day from %(first)s to %(last)s.") % {
+            "day": until.isoformat(), "first": first.isoformat(), "last": last.isoformat()})
+    return until
+
+
+def demo_in_motion(*, text: str, source: str, seed: int, total: int | None, until: datetime.date,
+                   today: datetime.date | None = None, progress=None) -> InMotion:
+    """Load the preset with its days moved so that `until` falls on `today` (default: the real
+    today), the demo ledger, policies and accounts, then its story up to `until`, all under the
+    demo clock and in one transaction: on a demo database only (the clock refuses any other)."""
+    today = today or timezone.localdate()
+    shift = (today - until).days
+    if shift < 0:
+        raise ValueError(_("--until %(day)s is after today.") % {"day": until.isoformat()})
+    plan = parse_preset(text)
+    opening = timezone.make_aware(datetime.datetime.combine(
+        plus(plan["campaign"]["starts_on"], shift), datetime.time(8, 0)))
+    clock = DemoClock()
+    with clock.running(opening), _queries_unlogged(), transaction.atomic(), changelog_batch():
+        campaign, _created = preset_load(text=preset_shifted(text, shift), source=source)
+        clock.set(opening + datetime.timedelta(minutes=10))
+        count = demo_load(campaign=campaign, seed=seed, total=total)
+        clock.set(opening + datetime.timedelta(minutes=20))
+        demo_policies_add(campaign)
+        clock.set(opening + datetime.timedelta(minutes=30))
+        demo_users(campaign)
+        targets = story_targets(campaign)
+        calendar = story_calendar(
+            slug=campaign.slug, starts_on=campaign.starts_on, total=len(targets), shift=shift,
+            milestones=list(campaign.milestones.values("due_on", "required_pct", "stretch_pct")),
+            rng=random.Random(seed))
+        story = story_plan(targets=targets, calendar=calendar, seed=seed, tz=timezone.get_current_timezone(),
+                           reinspect_after=(campaign.rules.get("anti_rebound") or {}).get("reinspect_after_days") or [],
+                           templates={t["target_type"]: dict(t, means=[m for m in t["means"] if m in Means.values])
+                                      for t in campaign.rules.get("plan_templates", [])})
+        acts = demo_story_write(campaign=campaign, story=story, clock=clock, until=plus(until, shift), seed=seed,
+                                progress=progress)
+    return InMotion(campaign, count, story, acts, until, shift)
+
+
+@contextmanager
+def _queries_unlogged():
+    """The story's queries not kept in Django's query log: with DEBUG on (the demo's profile) every
+    query is, and on SQLite each is quoted by another query, which took a quarter of the time."""
+    debug = settings.DEBUG
+    settings.DEBUG = False
+    try:
+        yield
+    finally:
+        settings.DEBUG = debug

@@ -16,7 +16,7 @@ approved while the target is already in remediation leaves its state alone.
 import re
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Max, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +26,7 @@ from taizhang.campaigns.models import Campaign, OrgUnit
 from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.ledger.models import Target
-from taizhang.ledger.services import target_lock
+from taizhang.ledger.services import target_lock, targets_lock
 
 from .checks import RemediationError
 from .models import Plan, PlanStep, Policy
@@ -79,9 +79,15 @@ def _clean_plan(target: Target, planned_on, means, steps) -> tuple[list[str], li
             errors.setdefault("means", []).append(_("Unknown means “%(means)s”.") % {"means": code})
     if planned_on is None:
         errors["planned_on"] = [_("The plan needs a date.")]
+    # The policies and owner units every step names, read once for the whole plan.
+    wanted = {p.pk if isinstance(p, Policy) else int(p) for step in steps for p in step.get("policies") or ()}
+    policies = Policy.objects.in_bulk(wanted) if wanted else {}
+    policies = {pk: p for pk, p in policies.items() if p.campaign_id == target.campaign_id}
+    owners = {step["owner"].pk for step in steps if step.get("owner") is not None}
+    known_owners = set(OrgUnit.objects.filter(pk__in=owners).values_list("pk", flat=True)) if owners else set()
     rows, step_errors = [], []
     for n, step in enumerate(steps, start=1):
-        row, problems = _clean_step(target, n, step, planned_on, means)
+        row, problems = _clean_step(target, n, step, planned_on, means, policies, known_owners)
         rows.append(row)
         step_errors += problems
     if step_errors:
@@ -91,7 +97,7 @@ def _clean_plan(target: Target, planned_on, means, steps) -> tuple[list[str], li
     return means, rows
 
 
-def _clean_step(target, n, step, planned_on, means) -> tuple[dict, list[str]]:
+def _clean_step(target, n, step, planned_on, means, policies: dict, known_owners: set) -> tuple[dict, list[str]]:
     problems = []
     description = (step.get("description") or "").strip()
     if not description:
@@ -108,33 +114,30 @@ def _clean_step(target, n, step, planned_on, means) -> tuple[dict, list[str]]:
         problems.append(_("Step %(n)d is due on %(due)s, before the plan's date %(date)s.")
                         % {"n": n, "due": due_on.isoformat(), "date": planned_on.isoformat()})
     ids = {p.pk if isinstance(p, Policy) else int(p) for p in step.get("policies") or ()}
-    policies = list(Policy.objects.filter(campaign_id=target.campaign_id, pk__in=ids)) if ids else []
-    if len(policies) != len(ids):
+    if not ids <= policies.keys():
         problems.append(_("Step %(n)d: a linked policy is not in this campaign's library.") % {"n": n})
     row = {"order": n, "description": description, "means": step_means, "owner": owner, "due_on": due_on}
     if not problems:
-        PlanStep(plan=Plan(), **row).full_clean(exclude=["plan"])
-    return dict(row, policies=policies), problems
+        # The owner's existence is checked above for the whole plan, in one query.
+        exclude = ["plan", "owner"] if owner is None or owner.pk in known_owners else ["plan"]
+        PlanStep(plan=Plan(), **row).full_clean(exclude=exclude)
+    return dict(row, policies=[policies[pk] for pk in sorted(ids) if pk in policies]), problems
 
 
-def _write_steps(plan: Plan, rows: list[dict]) -> None:
-    for row in rows:
-        policies = row.pop("policies")
-        step = PlanStep.objects.create(plan=plan, **row)
-        if policies:
-            step.policies.set(policies)
+def _write_steps(plans: list[tuple[Plan, list[dict]]]) -> None:
+    """The plans' steps in one insert, and their links to policies in another."""
+    steps = PlanStep.objects.bulk_create(PlanStep(plan=plan, **{k: v for k, v in row.items() if k != "policies"})
+                                         for plan, rows in plans for row in rows)
+    links = [PlanStep.policies.through(planstep_id=step.pk, policy_id=policy.pk)
+             for step, row in zip(steps, (row for _plan, rows in plans for row in rows), strict=True)
+             for policy in row["policies"]]
+    if links:
+        PlanStep.policies.through.objects.bulk_create(links)
 
 
-def _open_version(target: Target) -> Plan | None:
-    return Plan.objects.filter(target=target, status__in=OPEN_VERSIONS).first()
-
-
-def _refuse_if_open(target: Target) -> None:
-    open_plan = _open_version(target)
-    if open_plan is not None:
-        raise RemediationError(_("Version %(version)s is still open (%(status)s): edit it rather than starting "
-                                 "another.") % {"version": open_plan.version,
-                                                "status": open_plan.get_status_display()})
+def _refuse_open(open_plan: Plan) -> None:
+    raise RemediationError(_("Version %(version)s is still open (%(status)s): edit it rather than starting "
+                             "another.") % {"version": open_plan.version, "status": open_plan.get_status_display()})
 
 
 def _lock(target: Target) -> int:
@@ -152,19 +155,44 @@ def plan_create(*, target: Target, actor, planned_on, means: list[str], summary:
     Each step: description, means (one of the plan's, or blank), owner (an OrgUnit of the
     campaign, or None), due_on (not before `planned_on`, or None), policies (Policy or pk).
     """
-    if not may(actor, target, Action.PLAN_RECORD):
-        raise RemediationError(_("Your role may not record a plan for this target."))
-    version = _lock(target)
-    _refuse_if_open(target)
-    means, rows = _clean_plan(target, planned_on, means, steps)
-    plan = Plan(target=target, version=version, planned_on=planned_on, means=means, summary=summary.strip(),
-                created_by=actor)
-    plan.full_clean()
-    plan.save()
-    _write_steps(plan, rows)
-    changelog_append(changes=[PLAN.change(plan, "create", None, PLAN.snapshot(plan))], actor=actor,
-                     reason=_("plan v%(version)s drafted") % {"version": plan.version})
-    return plan
+    return plans_create(actor=actor, items=[{"target": target, "planned_on": planned_on, "means": means,
+                                             "summary": summary, "steps": steps}])[0]
+
+
+@atomic
+def plans_create(*, actor, items: list[dict]) -> list[Plan]:
+    """New draft versions of several targets' plans at once (a street drafting a week's plans),
+    all or none, each checked as `plan_create` checks one. Each item: target, planned_on,
+    means, summary, steps."""
+    targets = [item["target"] for item in items]
+    for target in targets:
+        if not may(actor, target, Action.PLAN_RECORD):
+            raise RemediationError(_("Your role may not record a plan for this target."))
+    if len({t.pk for t in targets}) != len(targets):
+        raise RemediationError(_("A target comes once in a round."))
+    # Serialise new versions of each target: its lock first, then the versions it has.
+    targets_lock([t.pk for t in targets])
+    latest = dict(Plan.objects.filter(target__in=targets).values("target").annotate(v=Max("version"))
+                  .values_list("target", "v"))
+    opened = {p.target_id: p for p in Plan.objects.filter(target__in=targets, status__in=OPEN_VERSIONS)}
+    plans = []
+    for item in items:
+        target = item["target"]
+        if target.pk in opened:
+            _refuse_open(opened[target.pk])
+        means, rows = _clean_plan(target, item["planned_on"], item["means"], item.get("steps") or ())
+        plan = Plan(target=target, version=latest.get(target.pk, 0) + 1, planned_on=item["planned_on"], means=means,
+                    summary=(item.get("summary") or "").strip(), created_by=actor)
+        plan.full_clean()
+        plans.append((plan, rows))
+    Plan.objects.bulk_create([plan for plan, _rows in plans])
+    _write_steps(plans)
+    plans = [plan for plan, _rows in plans]
+    prefetch_related_objects(plans, Prefetch(
+        "steps", queryset=PlanStep.objects.select_related("owner").prefetch_related("policies")))
+    _log_by_version([(plan, [PLAN.change(plan, "create", None, PLAN.snapshot(plan))]) for plan in plans], actor,
+                    _("plan v%(version)s drafted"))
+    return plans
 
 
 @atomic
@@ -211,58 +239,107 @@ def plan_update(*, plan: Plan, actor, planned_on, means: list[str], summary: str
     plan.full_clean()
     plan.save(update_fields=["planned_on", "means", "summary", "status"])
     plan.steps.all().delete()
-    _write_steps(plan, rows)
+    _write_steps([(plan, rows)])
     changelog_append(changes=[PLAN.change(plan, "update", before, PLAN.snapshot(plan))], actor=actor,
                      reason=_("plan v%(version)s edited") % {"version": plan.version})
     return plan
 
 
+def _open_for(plans: list[Plan], actor, action: Action, refused: str) -> list[Plan]:
+    """The plans locked in one query (in the order of their ids), with their steps as the log
+    keeps them, in the callers' order, if the actor may take `action` on each."""
+    steps = Prefetch("steps", queryset=PlanStep.objects.select_related("owner").prefetch_related("policies"))
+    locked = Plan.objects.select_for_update().select_related("target").prefetch_related(steps).order_by("pk")
+    found = {plan.pk: plan for plan in locked.filter(pk__in=[plan.pk for plan in plans])}
+    if len(found) != len(plans):
+        raise RemediationError(_("A plan comes once in a round."))
+    for plan in found.values():
+        if not may(actor, plan.target, action):
+            raise _refusal(plan, plans, refused)
+    return [found[plan.pk] for plan in plans]
+
+
+def _refusal(plan: Plan, plans: list[Plan], message: str) -> RemediationError:
+    """The refusal as it reads for one plan, naming the plan among several."""
+    return RemediationError(message if len(plans) == 1 else "%s: %s" % (plan, message))
+
+
 def _needs_steps(plan: Plan, message: str) -> None:
-    if not plan.steps.exists():
+    if not plan.steps.all():
         raise RemediationError(message % {"version": plan.version})
+
+
+def _log_by_version(changes: list[tuple[Plan, list]], actor, reason: str) -> None:
+    """One append per version number, each entry's reason naming it as one plan's would."""
+    for version in dict.fromkeys(plan.version for plan, _entries in changes):
+        changelog_append(changes=[entry for plan, entries in changes if plan.version == version for entry in entries],
+                         actor=actor, reason=reason % {"version": version})
 
 
 @atomic
 def plan_submit(*, plan: Plan, actor) -> Plan:
     """Hand a draft to the HQ office for approval."""
-    plan = _editable(plan, actor)
-    if plan.status != Status.DRAFT:
-        raise RemediationError(_("Version %(version)s is already submitted.") % {"version": plan.version})
-    _needs_steps(plan, _("Version %(version)s has no steps: add at least one before submitting it."))
-    before = PLAN.snapshot(plan)
-    if Plan.objects.filter(pk=plan.pk, status=Status.DRAFT).update(status=Status.SUBMITTED) != 1:
-        raise RemediationError(_("Someone else changed this plan meanwhile; reload the page."))
-    plan.refresh_from_db()
-    changelog_append(changes=[PLAN.change(plan, "update", before, PLAN.snapshot(plan))], actor=actor,
-                     reason=_("plan v%(version)s submitted") % {"version": plan.version})
-    return plan
+    return plans_submit(plans=[plan], actor=actor)[0]
+
+
+@atomic
+def plans_submit(*, plans: list[Plan], actor) -> list[Plan]:
+    """Hand several drafts to the HQ office at once, all or none, each checked as `plan_submit` checks one."""
+    plans = _open_for(plans, actor, Action.PLAN_RECORD, _("Your role may not change this plan."))
+    for plan in plans:
+        if locked_reason(plan):
+            raise _refusal(plan, plans, locked_reason(plan))
+        if plan.status != Status.DRAFT:
+            raise _refusal(plan, plans, _("Version %(version)s is already submitted.") % {"version": plan.version})
+        _needs_steps(plan, _("Version %(version)s has no steps: add at least one before submitting it."))
+    changes = []
+    for plan in plans:
+        before = PLAN.snapshot(plan)
+        if Plan.objects.filter(pk=plan.pk, status=Status.DRAFT).update(status=Status.SUBMITTED) != 1:
+            raise RemediationError(_("Someone else changed this plan meanwhile; reload the page."))
+        plan.status = Status.SUBMITTED
+        changes.append((plan, [PLAN.change(plan, "update", before, PLAN.snapshot(plan))]))
+    _log_by_version(changes, actor, _("plan v%(version)s submitted"))
+    return plans
 
 
 @atomic
 def plan_approve(*, plan: Plan, actor) -> Plan:
     """The HQ office approves an open version; the version approved before it is superseded."""
-    plan = Plan.objects.select_for_update().select_related("target").get(pk=plan.pk)
-    if not may(actor, plan.target, Action.PLAN_APPROVE):
-        raise RemediationError(_("Only the HQ office approves a plan."))
-    if plan.status not in OPEN_VERSIONS:
-        raise RemediationError(_("Version %(version)s is %(status)s and cannot be approved.")
-                               % {"version": plan.version, "status": plan.get_status_display()})
-    _needs_steps(plan, _("Version %(version)s has no steps: add at least one before approving it."))
-    before = PLAN.snapshot(plan)
-    approved = Plan.objects.filter(pk=plan.pk, status__in=OPEN_VERSIONS).update(
-        status=Status.APPROVED, approved_by=actor, approved_at=timezone.now())
-    if approved != 1:
-        raise RemediationError(_("Someone else changed this plan meanwhile; reload the page."))
-    plan.refresh_from_db()
-    changes = [PLAN.change(plan, "update", before, PLAN.snapshot(plan))]
-    for old in Plan.objects.filter(target=plan.target, status=Status.APPROVED).exclude(pk=plan.pk):
+    return plans_approve(plans=[plan], actor=actor)[0]
+
+
+@atomic
+def plans_approve(*, plans: list[Plan], actor) -> list[Plan]:
+    """The HQ office approves several open versions at once (its weekly meeting), all or none,
+    each checked as `plan_approve` checks one; the versions approved before them are superseded."""
+    plans = _open_for(plans, actor, Action.PLAN_APPROVE, _("Only the HQ office approves a plan."))
+    for plan in plans:
+        if plan.status not in OPEN_VERSIONS:
+            raise _refusal(plan, plans, _("Version %(version)s is %(status)s and cannot be approved.")
+                           % {"version": plan.version, "status": plan.get_status_display()})
+        _needs_steps(plan, _("Version %(version)s has no steps: add at least one before approving it."))
+    if len({plan.target_id for plan in plans}) != len(plans):
+        raise RemediationError(_("A plan comes once in a round."))
+    now, changes = timezone.now(), []
+    for plan in plans:
+        before = PLAN.snapshot(plan)
+        approved = Plan.objects.filter(pk=plan.pk, status__in=OPEN_VERSIONS).update(
+            status=Status.APPROVED, approved_by=actor, approved_at=now)
+        if approved != 1:
+            raise RemediationError(_("Someone else changed this plan meanwhile; reload the page."))
+        plan.status, plan.approved_by, plan.approved_at = Status.APPROVED, actor, now
+        changes.append((plan, [PLAN.change(plan, "update", before, PLAN.snapshot(plan))]))
+    entries = dict(changes)
+    approved_ids = [plan.pk for plan in plans]
+    by_target = {plan.target_id: plan for plan in plans}
+    for old in Plan.objects.filter(target__in=list(by_target), status=Status.APPROVED).exclude(pk__in=approved_ids):
         old_before = PLAN.snapshot(old)
         Plan.objects.filter(pk=old.pk).update(status=Status.SUPERSEDED)
         old.status = Status.SUPERSEDED
-        changes.append(PLAN.change(old, "update", old_before, PLAN.snapshot(old)))
-    changelog_append(changes=changes, actor=actor,
-                     reason=_("plan v%(version)s approved") % {"version": plan.version})
-    return plan
+        entries[by_target[old.target_id]].append(PLAN.change(old, "update", old_before, PLAN.snapshot(old)))
+    _log_by_version(changes, actor, _("plan v%(version)s approved"))
+    return plans
 
 
 # The policy library (法规汇集): reads

@@ -44,9 +44,13 @@ def _tenants(verification: Verification) -> list[dict]:
 
 
 def _steps(plan: Plan) -> list[dict]:
+    # Read with the plan where a service loaded them so (plans.plans_approve), else here.
+    steps = getattr(plan, "_prefetched_objects_cache", {}).get("steps")
+    if steps is None:
+        steps = plan.steps.select_related("owner").prefetch_related("policies")
     return [{"description": s.description, "means": s.means, "owner": s.owner.code if s.owner else None,
              "due_on": s.due_on.isoformat() if s.due_on else None, "policies": sorted(p.pk for p in s.policies.all())}
-            for s in plan.steps.select_related("owner").prefetch_related("policies")]
+            for s in sorted(steps, key=lambda s: (s.order, s.pk))]
 
 
 def _with_details(name: str, details: list[str]) -> str:

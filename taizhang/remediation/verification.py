@@ -1,5 +1,6 @@
 """Writes of the joint verification, each with its change-log entry (the workflow steps: workflow.py)."""
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -10,7 +11,7 @@ from taizhang.core.coordinates import CoordinateSystem
 from taizhang.core.db import atomic
 from taizhang.ledger.checking import location_problem
 from taizhang.ledger.models import Target
-from taizhang.ledger.services import target_lock, target_update
+from taizhang.ledger.services import target_update, targets_lock
 
 from .checks import RemediationError
 from .models import Tenant, Verification
@@ -23,55 +24,93 @@ LEDGER_FACTS = ("rented_floor_area", "resident_population", "business_count", "h
 @atomic
 def verification_record(*, target: Target, actor, facts: dict, tenants: list[dict] = ()) -> Verification:
     """Record what was found on site; it counts once the street and the rights holder confirm."""
-    if not may(actor, target, Action.VERIFICATION_RECORD):
-        raise RemediationError(_("Your role may not record a verification for this target."))
-    # A point read on site (a phone's or a GPS's: WGS-84) must lie in the district, as the
-    # ledger it will correct checks every point (ledger.checking.location_problem).
-    point = [facts.get(name) if facts.get(name) is not None else getattr(target, name)
-             for name in ("longitude", "latitude")]
-    if any(facts.get(name) is not None for name in ("longitude", "latitude")) and (
-            problem := location_problem(target.campaign.map_box(), *point, CoordinateSystem.WGS84)):
-        raise RemediationError(problem[1])
-    verification = Verification(target=target, created_by=actor, **facts)
-    verification.full_clean()
-    verification.save()
-    for tenant in tenants:
-        row = Tenant(verification=verification, **tenant)
-        row.full_clean()
-        row.save()
-    changelog_append(changes=[VERIFICATION.created(verification)],
+    return verifications_record(actor=actor, items=[{"target": target, "facts": facts, "tenants": tenants}])[0]
+
+
+@atomic
+def verifications_record(*, actor, items: list[dict]) -> list[Verification]:
+    """Record several verifications at once (a street's survey entered in one sitting), all or
+    none, each checked as `verification_record` checks one. Each item: target, facts, tenants."""
+    verifications = []
+    for item in items:
+        target, facts = item["target"], item["facts"]
+        if not may(actor, target, Action.VERIFICATION_RECORD):
+            raise RemediationError(_("Your role may not record a verification for this target."))
+        # A point read on site (a phone's or a GPS's: WGS-84) must lie in the district, as the
+        # ledger it will correct checks every point (ledger.checking.location_problem).
+        point = [facts.get(name) if facts.get(name) is not None else getattr(target, name)
+                 for name in ("longitude", "latitude")]
+        if any(facts.get(name) is not None for name in ("longitude", "latitude")) and (
+                problem := location_problem(target.campaign.map_box(), *point, CoordinateSystem.WGS84)):
+            raise RemediationError(problem[1])
+        verification = Verification(target=item["target"], created_by=actor, **item["facts"])
+        verification.full_clean()
+        verifications.append(verification)
+    verifications = Verification.objects.bulk_create(verifications)
+    rows = []
+    for verification, item in zip(verifications, items, strict=True):
+        for tenant in item.get("tenants") or ():
+            row = Tenant(verification=verification, **tenant)
+            row.full_clean()
+            rows.append(row)
+    Tenant.objects.bulk_create(rows)
+    prefetch_related_objects(verifications, "tenants")
+    changelog_append(changes=[VERIFICATION.created(v) for v in verifications],
                      actor=actor, reason=_("verification recorded"))
-    return verification
+    return verifications
 
 
 @atomic
 def verification_confirm(*, verification: Verification, actor) -> Verification:
     """One party signs off; when both have, the verified facts correct the ledger."""
-    target = verification.target
-    locked = target_lock(target.pk)  # first: one lock order everywhere (ledger.services.target_lock)
-    if may(actor, locked, Action.VERIFICATION_CONFIRM_STREET):
-        side = "street"
-    elif may(actor, locked, Action.VERIFICATION_CONFIRM_HOLDER):
-        side = "holder"
-    else:
-        raise RemediationError(_("Only the street sub-command or the rights holder confirms a verification."))
-    before = VERIFICATION.snapshot(verification)
-    # Conditional: a second confirmation by the same side, even at the same moment, is refused.
-    updated = Verification.objects.filter(pk=verification.pk, **{side + "_confirmed_at__isnull": True}).update(
-        **{side + "_confirmed_by": actor, side + "_confirmed_at": timezone.now()})
-    if updated != 1:
-        raise RemediationError(_("This verification is already confirmed by your side."))
-    verification.refresh_from_db()
-    changelog_append(changes=[VERIFICATION.change(verification, "update", before, VERIFICATION.snapshot(verification))],
-                     actor=actor, reason=_("verification confirmed"))
-    if verification.confirmed:
-        changes = {f: v for f, _old, v in differences(verification)}
-        if "longitude" in changes or "latitude" in changes:
-            changes["coordinate_system"] = CoordinateSystem.WGS84  # read on site, as phones and GPS give it
-        if changes:
-            target.refresh_from_db()
-            target_update(target=target, actor=actor, changes=changes, reason=_("confirmed verification"))
-    return verification
+    return verifications_confirm(verifications=[verification], actor=actor)[0]
+
+
+@atomic
+def verifications_confirm(*, verifications: list[Verification], actor) -> list[Verification]:
+    """One party signs off several verifications at once, all or none, each as
+    `verification_confirm` does one; each confirmed by both corrects the ledger."""
+    targets = {v.target_id: v.target for v in verifications}
+    if len(targets) != len(verifications):
+        raise RemediationError(_("A target comes once in a round."))
+    locked = targets_lock(list(targets))  # first: one lock order everywhere (ledger.services.target_lock)
+    sides = []
+    for verification in verifications:
+        target = locked[verification.target_id]
+        if may(actor, target, Action.VERIFICATION_CONFIRM_STREET):
+            sides.append("street")
+        elif may(actor, target, Action.VERIFICATION_CONFIRM_HOLDER):
+            sides.append("holder")
+        else:
+            raise RemediationError(_("Only the street sub-command or the rights holder confirms a verification."))
+    # As they stand under the targets' locks (the other side may have confirmed since the caller read them).
+    fresh = Verification.objects.prefetch_related("tenants").in_bulk([v.pk for v in verifications])
+    now, changes = timezone.now(), []
+    for verification, side in zip(verifications, sides, strict=True):
+        current = fresh[verification.pk]
+        before = VERIFICATION.snapshot(current)
+        # Conditional: a second confirmation by the same side, even at the same moment, is refused.
+        updated = Verification.objects.filter(pk=verification.pk, **{side + "_confirmed_at__isnull": True}).update(
+            **{side + "_confirmed_by": actor, side + "_confirmed_at": now})
+        if updated != 1:
+            message = _("This verification is already confirmed by your side.")
+            raise RemediationError(message if len(verifications) == 1 else "%s: %s" % (current.target, message))
+        setattr(current, side + "_confirmed_by", actor)
+        setattr(current, side + "_confirmed_at", now)
+        changes.append(VERIFICATION.change(current, "update", before, VERIFICATION.snapshot(current)))
+        for column in Verification._meta.concrete_fields:
+            setattr(verification, column.attname, getattr(current, column.attname))
+    changelog_append(changes=changes, actor=actor, reason=_("verification confirmed"))
+    for verification in verifications:
+        if verification.confirmed:
+            changes = {f: v for f, _old, v in differences(verification)}
+            if "longitude" in changes or "latitude" in changes:
+                changes["coordinate_system"] = CoordinateSystem.WGS84  # read on site, as phones and GPS give it
+            if changes:
+                target = verification.target
+                target.refresh_from_db()
+                target_update(target=target, actor=actor, changes=changes, reason=_("confirmed verification"))
+    return verifications
 
 
 def differences(verification: Verification) -> list[tuple[str, object, object]]:

@@ -14,9 +14,17 @@ from django.utils.translation import gettext_lazy
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may
-from taizhang.core.transitions import EventFields, Machine, Step, TransitionRefused, offered, transition
+from taizhang.core.transitions import (
+    EventFields,
+    Machine,
+    Step,
+    TransitionRefused,
+    offered,
+    transition,
+    transition_many,
+)
 from taizhang.ledger.models import Target
-from taizhang.ledger.services import target_change, target_lock, target_snapshot
+from taizhang.ledger.services import target_change, target_lock, target_snapshot, targets_lock
 
 from .models import Acceptance, Inspection, Plan, TransitionEvent, Verification
 
@@ -109,11 +117,11 @@ def _written(target: Target, step: Step, inputs) -> dict:
 
 
 MACHINE = Machine(
-    model=Target, steps=STEPS, event_model=TransitionEvent, event_fields=EventFields(subject="target"),
+    model=Target, steps=STEPS, event_model=TransitionEvent, event_fields=EventFields(subject="target", at="at"),
     may=lambda actor, target, step: may(actor, target, step.who),
     snapshot=target_snapshot,  # the hold fields included (ledger.columns.TARGET)
     change=lambda target, before, after: target_change(target, "update", before, after),
-    lock=target_lock, steps_from=_steps_from, fields=_written,
+    lock=target_lock, lock_many=targets_lock, steps_from=_steps_from, fields=_written,
 )
 
 
@@ -122,6 +130,12 @@ def target_step(*, target: Target, to: str, actor, comment: str = "", hold_reaso
     """Move a target one step from the state the caller saw it in (`target.state`) to `to`."""
     return transition(MACHINE, row=target, to=to, actor=actor, comment=comment,
                       inputs={"hold_reason": hold_reason, "hold_review_on": hold_review_on})
+
+
+def targets_step(*, targets: list[Target], to: str, actor, comments: list[str] | None = None) -> list[TransitionEvent]:
+    """`target_step` for many targets at once, all or none (a sitting's worth: the office
+    approving a week's plans); each from the state the caller saw it in."""
+    return transition_many(MACHINE, rows=targets, to=to, actor=actor, comments=comments)
 
 
 def offered_steps(target: Target, actor) -> list[Step]:

@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from taizhang.campaigns.models import Campaign
+from taizhang.accounts.models import Membership
+from taizhang.campaigns.models import Campaign, OrgUnit
 from taizhang.core.models import ChangeLogEntry
 from taizhang.ledger.demo import DEMO_USERS
 from taizhang.ledger.models import DemoDatabase, Target
@@ -36,7 +37,13 @@ def test_setup_demo_on_an_empty_database_marks_it_then_loads_the_demo(settings):
     call_command("setup_demo", stdout=io.StringIO())
     assert DemoDatabase.objects.count() == 1
     assert Target.objects.count() == 528
-    assert set(get_user_model().objects.values_list("username", flat=True)) == {u for u, _r, _d in DEMO_USERS}
+    users = get_user_model().objects.all()
+    assert {u.username for u in users if u.has_usable_password()} == {u for u, _r, _d in DEMO_USERS}
+    # The story's other hands (the other streets' staff, each system's rights holders) cannot log in.
+    street = Membership.objects.get(user__username="street").unit.code
+    assert {u.username for u in users if not u.has_usable_password()} == {
+        "demo-" + unit.code.lower() for unit in OrgUnit.objects.filter(kind__in=["street", "system"])
+        if unit.code != street}
 
 
 @pytest.mark.django_db
@@ -121,4 +128,6 @@ def test_verify_history_passes_after_setup_demo(settings):
     assert "history verified" in out.getvalue()
     from taizhang.core.models import ChangeLogEntry
 
-    assert ChangeLogEntry.objects.filter(object_type="accounts.user").count() == len(DEMO_USERS)
+    # Every account the demo makes is in the log: one per role, and the story's own.
+    assert ChangeLogEntry.objects.filter(object_type="accounts.user").count() == get_user_model().objects.count()
+    assert get_user_model().objects.filter(username__in=[u for u, _r, _d in DEMO_USERS]).count() == len(DEMO_USERS)

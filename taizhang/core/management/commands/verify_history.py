@@ -22,7 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args, against=None, **options):
         digest = _digest(against) if against else None
         total = ChangeLogEntry.objects.count()
-        with tqdm(total=total, unit="entry", disable=options["verbosity"] < 1 or total < 5000,
+        # A bar on a terminal only: in a log, or a report that captures the output, it is noise.
+        with tqdm(total=total, unit="entry", disable=True if options["verbosity"] < 1 or total < 5000 else None,
                   file=self.stderr._out) as bar:
             verdict = history_verify(against=digest, progress=bar.update)
         if verdict.broken:
