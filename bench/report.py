@@ -102,9 +102,10 @@ def render(results: dict, info: dict, command: str) -> str:
         lines.append("| floor: calamine reads %s | %s | %.2f | %s | %s | median of %d child runs |"
                      % (item["file"], _n(floor["rows"]), floor["seconds"], _n(floor["rows"] / floor["seconds"]),
                         _mb(floor["rss_mb"]), floor["runs"]))
-        lines.append("| import %s | %s | %.1f | %s | %s | **%.1f× the floor**; child wall time %.1f s |"
+        lines.append("| import %s | %s | %.1f | %s | %s | **%.1f× the floor**, CPU time %.1f×; child wall time %.1f s |"
                      % (item["name"], _n(item["rows"]), item["seconds"], _n(item["rows"] / item["seconds"]),
-                        _mb(item["rss_mb"]), item["seconds"] / floor["seconds"], item["wall"]))
+                        _mb(item["rss_mb"]), item["seconds"] / floor["seconds"], item["cpu"] / floor["cpu"],
+                        item["wall"]))
     lines += _stages(imports)
     lines += ["", "### Ledger page (`/ledger/`)", "",
               "%d requests per user after %d warm-up requests, Django test client in the bench process, "
@@ -122,7 +123,8 @@ def render(results: dict, info: dict, command: str) -> str:
     lines += ["", "### How it is measured", "",
               "- A throwaway database: a SQLite file in a temp dir (or, with `--database-url`, a fresh "
               "PostgreSQL database created beside the one named and dropped after), migrated, the "
-              "`shijingshan-2015` preset loaded and a demo ledger generated with `demo_load`.",
+              "`shijingshan-2015` preset loaded and a demo ledger generated with `demo_load` (then, on "
+              "PostgreSQL, `VACUUM ANALYZE`, as autovacuum would do on a live server).",
               "- Import (a) loads the export itself into a second campaign made from the same preset, so "
               "every row is a new target (as the system user; its responsible units are created too). "
               "Import (b) loads an export-shaped file in which every row's resident population is one "
@@ -158,6 +160,9 @@ def _stages(imports: list[dict]) -> list[str]:
 def _goals(results: dict, info: dict) -> list[str]:
     imports, pages = results["imports"], results["pages"]
     ratios = [(i["short"], i["seconds"] / i["floor"]["seconds"]) for i in imports]
+    # Shown beside: a shared machine's load inflates wall time unevenly between the floor and the
+    # import, CPU time less so (SQLite works in the process; calamine's CPU is its read's whole cost).
+    cpu = [(i["short"], i["cpu"] / i["floor"]["cpu"]) for i in imports]
     rss = [(i["short"], i["rss_mb"]) for i in imports]
     p95 = [(p["user"], p["p95"]) for p in pages]
     sqlite = info["database"].startswith("SQLite")
@@ -168,7 +173,8 @@ def _goals(results: dict, info: dict) -> list[str]:
     lines += ["| goal | measured | |", "| --- | --- | --- |",
               "| import within %s of the bare calamine read, validation and history included | %s | %s |"
               % (", ".join("%s %g×" % item for item in GOAL_RATIOS.items()),
-                 ", ".join("%s %.1f×" % r for r in ratios),
+                 ", ".join("%s %.1f× (CPU %.1f×)" % (label, r, c)
+                           for (label, r), (_l, c) in zip(ratios, cpu, strict=True)),
                  _met(all(r <= GOAL_RATIOS[label] for label, r in ratios))),
               "| peak RSS of an import under %d MB | %s | %s |"
               % (GOAL_RSS_MB, ", ".join("%s %.0f MB" % r for r in rss),

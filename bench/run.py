@@ -95,7 +95,8 @@ def run_child(env: dict, *args: str) -> dict:
 
 def read_floor(env: dict, path: Path) -> dict:
     runs = [run_child(env, "read", str(path)) for _i in range(FLOOR_RUNS)]
-    return {"seconds": statistics.median(r["seconds"] for r in runs), "rows": runs[0]["rows"],
+    return {"seconds": statistics.median(r["seconds"] for r in runs), "cpu": statistics.median(r["cpu"] for r in runs),
+            "rows": runs[0]["rows"],
             "rss_mb": max(r["rss_mb"] for r in runs), "runs": FLOOR_RUNS}
 
 

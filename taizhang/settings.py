@@ -127,6 +127,7 @@ TEMPLATES = [
                 "taizhang.ledger.context_processors.campaigns",
                 "taizhang.accounts.context_processors.lockout",
                 "taizhang.accounts.context_processors.user_management",
+                "taizhang.command.context_processors.command",
             ],
         },
     },
@@ -302,6 +303,45 @@ TAIZHANG_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+# The map's base layer (/command/map/): none by default, and the map works offline without
+# one. TAIZHANG_MAP_TILES is one or more tile URL templates ({z}/{x}/{y}, {s} for a
+# subdomain), separated by spaces and drawn in that order (天地图: its vec_w and cva_w
+# layers, with the key in each); TAIZHANG_MAP_SYSTEM the coordinate system its tiles are
+# drawn in: wgs84 (天地图, OpenStreetMap-style servers) or gcj02 (高德, 腾讯). The README says how.
+TAIZHANG_MAP_TILES = os.environ.get("TAIZHANG_MAP_TILES", "").split()
+TAIZHANG_MAP_ATTRIBUTION = os.environ.get("TAIZHANG_MAP_ATTRIBUTION", "")
+TAIZHANG_MAP_SUBDOMAINS = os.environ.get("TAIZHANG_MAP_SUBDOMAINS", "abc")
+TAIZHANG_MAP_MAX_ZOOM = int(os.environ.get("TAIZHANG_MAP_MAX_ZOOM", "18"))
+TAIZHANG_MAP_SYSTEM = os.environ.get("TAIZHANG_MAP_SYSTEM", "wgs84").strip().lower()
+if TAIZHANG_MAP_SYSTEM not in ("wgs84", "gcj02"):
+    # BD-09 tiles (百度) use a projection of their own, which the map does not draw.
+    raise ImproperlyConfigured("TAIZHANG_MAP_SYSTEM=%r: use wgs84 or gcj02." % TAIZHANG_MAP_SYSTEM)
+
+
+def tile_sources(templates: list[str]) -> list[str]:
+    """What img-src must allow for these tile URL templates: each one's scheme and host (a
+    {s} subdomain as a wildcard); a path on the site itself needs nothing."""
+    sources = []
+    for template in templates:
+        if template.startswith("/") and not template.startswith("//"):
+            continue
+        scheme, _sep, rest = template.partition("://")
+        host = rest.split("/", 1)[0]
+        labels = host.split(".")
+        if "{s}" in labels[0]:
+            labels[0] = "*"
+        host = ".".join(labels)
+        if scheme not in ("http", "https") or not host or "{" in host or "@" in host:
+            raise ImproperlyConfigured(
+                "TAIZHANG_MAP_TILES: %r is not an http(s) URL template with a host (a {s} subdomain only in "
+                "the host's first label) or a path on this site." % template)
+        if scheme + "://" + host not in sources:
+            sources.append(scheme + "://" + host)
+    return sources
+
+
+# The tiles' hosts only when tiles are configured: otherwise images come from the site alone.
+TAIZHANG_CSP["img-src"] += tile_sources(TAIZHANG_MAP_TILES)
 SECURE_CSP = {} if DEBUG else TAIZHANG_CSP
 SECURE_CSP_REPORT_ONLY = TAIZHANG_CSP if DEBUG else {}
 

@@ -19,6 +19,9 @@ from taizhang.campaigns.models import OrgUnit
 from taizhang.campaigns.presets import preset_load
 from taizhang.ledger.services import target_create
 
+# A small campaign with a history at set days, and the clock it was written with (`history`, `clock`).
+pytest_plugins = ["tests.history"]
+
 PRESET = Path(__file__).resolve().parent.parent / "presets" / "shijingshan-2015.toml"
 PASSWORD = "correct horse battery"
 

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from taizhang.core.coordinates import Box
+
 
 class GroupDuty(models.TextChoices):
     """What a working group may be charged with beyond its own ledger view, by the preset's
@@ -15,6 +17,13 @@ class GroupDuty(models.TextChoices):
 # Days a petition may stay open when the preset says nothing (`[petitions] open_limit_days`):
 # the State Council's 信访条例 (2005) gives 60 days to handle a petition. Not from the speech.
 PETITION_OPEN_LIMIT_DAYS = 60
+
+# Where a campaign's points may lie when its preset gives no `[map] bounds` (WGS-84 west,
+# south, east, north): Beijing's municipality, with a margin, for a district whose name says
+# 北京; otherwise China, as the GCJ-02 formulas bound it. Generous: a point outside is a typo
+# or swapped columns, not a site at the district's edge.
+DEFAULT_BOXES = (("北京", Box(115.3, 39.3, 117.6, 41.2)),)
+CHINA = Box(72.004, 0.8293, 137.8347, 55.8271)
 
 
 class Campaign(models.Model):
@@ -48,6 +57,17 @@ class Campaign(models.Model):
     def petition_open_limit_days(self) -> int:
         """Days a petition may stay open before it is overdue (the preset's, or the default)."""
         return self.rules.get("petitions", {}).get("open_limit_days", PETITION_OPEN_LIMIT_DAYS)
+
+    def map_box(self) -> Box:
+        """The WGS-84 rectangle the campaign's points must lie in (the preset's `[map] bounds`)."""
+        bounds = (self.rules.get("map") or {}).get("bounds")
+        if bounds:
+            return Box(*bounds)
+        return next((box for word, box in DEFAULT_BOXES if word in self.district), CHINA)
+
+    def street_outlines(self) -> dict[str, list[list[float]]]:
+        """{street code: [[longitude, latitude], ...]} (WGS-84) for the streets the preset outlines."""
+        return (self.rules.get("map") or {}).get("outlines") or {}
 
     def duty_groups(self, duty: str) -> list[str]:
         """The codes of the working groups the preset charges with `duty` (a GroupDuty)."""

@@ -146,6 +146,7 @@ def parse_preset(text: str) -> dict[str, Any]:
         "petitions": {"open_limit_days": _petition_limit(data)},
         "plan_templates": _plan_templates(data, plan["target_types"]) if "plan_templates" in data else [],
         "group_duties": _group_duties(data),
+        "map": _map(data),
     }
     return plan
 
@@ -282,6 +283,48 @@ def _petition_limit(data: dict) -> int:
         raise PresetError(_("Key “%(key)s” must be a positive whole number of days.")
                           % {"key": "petitions.open_limit_days"})
     return days
+
+
+def _map(data: dict) -> dict:
+    """The map's area: `[map] bounds` (WGS-84 [west, south, east, north], None when not given:
+    the campaign then takes a default, Campaign.map_box) and each street's outline, if given."""
+    table = _get(data, "map", dict, "", required=False) or {}
+    bounds = _get(table, "bounds", list, "map", required=False)
+    if bounds is not None:
+        if len(bounds) != 4:
+            raise PresetError(_("Key “%(key)s” must be [west, south, east, north]: four numbers.")
+                              % {"key": "map.bounds"})
+        west, south, east, north = (_point_part(value, limit, "map.bounds[%d]" % i)
+                                    for i, (value, limit) in enumerate(zip(bounds, (180, 90, 180, 90), strict=True)))
+        if not (west < east and south < north):
+            raise PresetError(_("Key “%(key)s”: the west edge must lie west of the east edge, and the south "
+                                "edge south of the north edge.") % {"key": "map.bounds"})
+        bounds = [west, south, east, north]
+    outlines = {}
+    for where, item in _list(data, "streets"):
+        outline = _get(item, "outline", list, where, required=False)
+        if outline is None:
+            continue
+        key = where + ".outline"
+        if len(outline) < 3:
+            raise PresetError(_("Key “%(key)s” must list at least three [longitude, latitude] points.") % {"key": key})
+        points = []
+        for i, point in enumerate(outline):
+            if not isinstance(point, list) or len(point) != 2:
+                raise PresetError(_("Key “%(key)s” must be a [longitude, latitude] pair.")
+                                  % {"key": "%s[%d]" % (key, i)})
+            points.append([_point_part(point[0], 180, "%s[%d][0]" % (key, i)),
+                           _point_part(point[1], 90, "%s[%d][1]" % (key, i))])
+        outlines[item["code"]] = points
+    return {"bounds": bounds, "outlines": outlines}
+
+
+def _point_part(value, limit: int, key: str) -> float:
+    """A longitude (limit 180) or latitude (90) in degrees."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not -limit <= value <= limit:
+        raise PresetError(_("Key “%(key)s” must be a number of degrees between -%(limit)s and %(limit)s.")
+                          % {"key": key, "limit": limit})
+    return float(value)
 
 
 def _milestone(where: str, item: dict) -> dict:

@@ -14,6 +14,7 @@ from functools import partial
 from django.utils.translation import gettext as _
 
 from taizhang.campaigns.models import Campaign, LabelAlias, OrgUnit
+from taizhang.core.coordinates import WORDS, Box, CoordinateSystem, convert, system_key
 from taizhang.core.parsing import PLACEHOLDERS, ValueProblem, clean_text, parse_date, parse_decimal, parse_int
 from taizhang.core.tabular import Problem
 
@@ -31,7 +32,11 @@ from .models import Target
 
 MAX_DECIMAL = Decimal("9999999999")
 MAX_INT = 2_000_000_000
-COORDINATE_RANGE = {"longitude": Decimal(180), "latitude": Decimal(90)}
+# Both columns take ±180 here, so that a latitude of 116.2 reaches `location_problem`, which
+# names swapped columns as such; every writer of a point asks it, and the campaign's box lies
+# within ±90 degrees of latitude.
+COORDINATE_RANGE = {"longitude": Decimal(180), "latitude": Decimal(180)}
+LOCATION_FIELDS = ("longitude", "latitude", "coordinate_system")
 QUANTUM = {"decimal": Decimal("0.01"), "coordinate": Decimal("0.000001")}
 UNIT_NAME_MAX = OrgUnit._meta.get_field("name").max_length
 
@@ -208,6 +213,11 @@ def _parse(column: Column, raw, labels: Labels):
         return parse_date(raw)
     if column.kind == "flags":
         return _parse_flags(raw, labels)
+    if column.kind == "crs":
+        text = clean_text(raw)
+        if not text:
+            return None
+        return WORDS.get(system_key(unicodedata.normalize("NFKC", text)), text)  # unknown: value_check says so
     if column.kind == "bool":
         text = clean_text(raw).lower()
         if not text:
@@ -257,11 +267,53 @@ def value_check(column: Column, value):
         if unknown:
             raise ValueProblem(_("Unknown situation flags: %(flags)s") % {"flags": ", ".join(map(str, unknown))})
         return sorted(set(value))
+    if kind == "crs":
+        if value not in CoordinateSystem.values:
+            raise ValueProblem(_("Unknown coordinate system “%(value)s”; known: WGS-84 (GPS, 天地图), "
+                                 "GCJ-02 (高德, 腾讯), BD-09 (百度).") % {"value": value})
+        return CoordinateSystem(value).value
     if kind == "date" and value.__class__ is not datetime.date:
         return parse_date(value)
     if kind == "bool" and value.__class__ is not bool:
         raise ValueProblem(_("“%(value)s” is not yes or no (是/否).") % {"value": value})
     return value
+
+
+def location_problem(box: Box, longitude, latitude, system) -> tuple[tuple[str, ...], str] | None:
+    """Why a target's point cannot be where it is said to be, or None: it must lie in the
+    campaign's box (Campaign.map_box) once converted to WGS-84. Longitude and latitude given the
+    wrong way round (a point that lies in the box when swapped) are named as such. Returns the
+    fields to blame and a message. Either coordinate may be None (not known): the other is
+    checked alone."""
+    if longitude is None and latitude is None:
+        return None
+    system = system or CoordinateSystem.WGS84
+    middle = ((box.west + box.east) / 2, (box.south + box.north) / 2)
+    x = float(longitude) if longitude is not None else middle[0]
+    y = float(latitude) if latitude is not None else middle[1]
+    if abs(y) <= 90 and convert(x, y, system, CoordinateSystem.WGS84) in box:
+        return None
+    if longitude is not None and latitude is not None and abs(x) <= 90 and convert(
+            y, x, system, CoordinateSystem.WGS84) in box:
+        return LOCATION_FIELDS[:2], _(
+            "Longitude and latitude are swapped: %(longitude)s, %(latitude)s lies outside the district, "
+            "the other way round inside it. Put the longitude (%(latitude)s) in the longitude column.") % {
+            "longitude": degrees(longitude), "latitude": degrees(latitude)}
+    wgs = convert(x, y, system, CoordinateSystem.WGS84) if abs(y) <= 90 else (x, y)
+    # Outside the box is outside one of its two ranges: blame the coordinate (or both) that is.
+    fields = tuple(name for name, given, inside in (("longitude", longitude, box.has_longitude(wgs[0])),
+                                                    ("latitude", latitude, box.has_latitude(wgs[1])))
+                   if given is not None and not inside)
+    return fields, _(
+        "%(point)s lies outside the district: its points lie within longitude %(west)s–%(east)s and "
+        "latitude %(south)s–%(north)s (WGS-84).") % {
+        "point": ", ".join(degrees(v) for v in (longitude, latitude) if v is not None),
+        "west": box.west, "east": box.east, "south": box.south, "north": box.north}
+
+
+def degrees(value) -> str:
+    """A coordinate as the ledger keeps it (six places), whether a Decimal or the float SQLite gives."""
+    return str(Decimal(str(value)).quantize(QUANTUM["coordinate"]))
 
 
 def text_check(text: str, max_length: int | None) -> str:
@@ -374,7 +426,7 @@ def _cell_parser(column: Column, labels: Labels, failures: list):
     if column.kind == "text":
         return partial(_parse_text, max_length=_max_length(column.field), failures=failures)
     parse = partial(_guarded, parse=partial(cell_value, column, labels=labels), failures=failures)
-    if column.kind in ("label", "flags", "bool"):
+    if column.kind in ("label", "flags", "bool", "crs"):
         return partial(_memoized, parse=parse, memo={})
     if column.kind in ("decimal", "coordinate"):
         low, high = bounds(column)

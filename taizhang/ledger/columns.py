@@ -20,7 +20,7 @@ class Column:
     header: str
     # Other headers officials write for the same column, normalised on use.
     variants: tuple[str, ...] = ()
-    kind: str = "text"  # text, label, decimal, int, date, bool, coordinate, flags, readonly
+    kind: str = "text"  # text, label, decimal, int, date, bool, coordinate, crs, flags, readonly
     required: bool = False
     width: int = 12
 
@@ -39,6 +39,9 @@ COLUMNS = (
     Column("address", _("Address"), ("地址", "详细地址", "具体位置", "位置"), width=30),
     Column("longitude", _("Longitude"), ("经度",), "coordinate", width=11),
     Column("latitude", _("Latitude"), ("纬度",), "coordinate", width=11),
+    # WGS-84, GCJ-02 or BD-09 (core.coordinates.WORDS reads 百度, 高德, GPS …): what the two above are given in.
+    Column("coordinate_system", _("Coordinate system"), ("坐标系", "坐标系统", "坐标类型", "坐标体系"), "crs",
+           width=10),
     Column("land_area", _("Land area (m²)"), ("占地面积", "土地面积", "用地面积"), "decimal", width=12),
     Column("rented_floor_area", _("Rented floor area (m²)"),
            ("出租房屋面积", "出租面积", "出租建筑面积", "出租房屋建筑面积"), "decimal", width=14),

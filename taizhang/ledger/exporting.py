@@ -11,62 +11,29 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import xlsxwriter
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from taizhang.campaigns.models import OrgUnit
-from taizhang.core.models import ChangeLogEntry
+from taizhang.core.coordinates import CoordinateSystem
 
+from .asof import as_of_rows, snapshot_priority
 from .columns import EXPORT_COLUMNS, TARGET, flag_labels
 from .models import Target
-from .priorities import campaign_rules, priority_reasons
 from .selectors import ledger_snapshot_filter
-from .services import OBJECT_TYPE
 
 VALUE_PATHS = {
     "target_type": "target_type__name", "street": "street__name", "system": "system__name",
     "responsible_unit": "responsible_unit__name",
 }
 STATE_LABELS = dict(Target.State.choices)
+SYSTEM_LABELS = dict(CoordinateSystem.choices)
 
 
 def current_rows(queryset) -> Iterator[dict]:
     """Rows for the targets in `queryset` as their snapshots keep them (columns.TARGET), in one query."""
     for _pk, row in TARGET.stored(queryset, paths=VALUE_PATHS):
         yield row
-
-
-def as_of_day(text: str) -> datetime.date:
-    """The day an as-of export asks for, from a page or the command line; ValueError with a
-    message for the user unless it is a YYYY-MM-DD day no later than today (a later day is
-    not known yet, and 9999-12-31 would overflow the end-of-day bound)."""
-    try:
-        day = datetime.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise ValueError(_("“%(day)s” is not a day (YYYY-MM-DD).") % {"day": str(text)[:40]}) from None
-    if day > timezone.localdate():
-        raise ValueError(_("%(day)s is after today: a ledger can be exported as it stood on a past day or today.")
-                         % {"day": day.isoformat()})
-    return day
-
-
-def as_of_rows(queryset, day: datetime.date, *, where: dict | None = None) -> Iterator[dict]:
-    """Rows as the ledger stood at the end of `day`, for targets in `queryset` (the scope).
-
-    `where` filters on the snapshot as it was then (e.g. {"street": "古城街道"}).
-    """
-    end = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
-    visible = {str(pk) for pk in queryset.values_list("pk", flat=True)}
-    latest = (ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, at__lt=end)
-              .values("object_id").annotate(last=Max("id")).values("last"))
-    entries = (ChangeLogEntry.objects.filter(id__in=latest).exclude(action=ChangeLogEntry.Action.DELETE)
-               .only("object_id", "after"))
-    rows = [e.after for e in entries.iterator(chunk_size=2000) if e.object_id in visible]
-    for key, value in (where or {}).items():
-        rows = [r for r in rows if r.get(key) == value]
-    rows.sort(key=lambda r: r["code"])
-    yield from rows
 
 
 def write_xlsx(out, rows: Iterable[dict], *, title: str) -> int:
@@ -111,6 +78,8 @@ def _write_row(sheet, r: int, row: dict, date_format) -> None:
             sheet.write_string(r, c, _("yes") if value else _("no"))
         elif column.kind == "flags":
             sheet.write_string(r, c, flag_labels(value))
+        elif column.kind == "crs":
+            sheet.write_string(r, c, SYSTEM_LABELS.get(value, value))
         elif column.field == "priority_reasons":
             sheet.write_string(r, c, "；".join(value))
         else:
@@ -171,13 +140,7 @@ def export_ledger(out, *, campaign, queryset, label: LedgerLabel = LedgerLabel()
 
 
 def with_priority_reasons(rows: Iterable[dict], campaign) -> Iterator[dict]:
-    """Each row with its 重点理由: the campaign's priority rules applied to the row as it is (or
-    was, for a past day), by the same function that keeps the stored reasons current."""
-    rules = campaign_rules(campaign)
-    units = campaign.units.filter(kind__in=[OrgUnit.Kind.STREET, OrgUnit.Kind.SYSTEM])
-    codes = {(kind, name): code for kind, name, code in units.values_list("kind", "name", "code")}
+    """Each row with its 重点理由 as the rules give it for the row (asof.snapshot_priority)."""
+    reasons = snapshot_priority(campaign)
     for row in rows:
-        yield {**row, "priority_reasons": priority_reasons(
-            rules, system=codes.get((OrgUnit.Kind.SYSTEM, row.get("system"))),
-            street=codes.get((OrgUnit.Kind.STREET, row.get("street"))),
-            texts=(row.get("address"), row.get("community"), row.get("name")), flags=row.get("flags"))}
+        yield {**row, "priority_reasons": reasons(row)}

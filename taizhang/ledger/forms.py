@@ -3,16 +3,25 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from taizhang.core.coordinates import CoordinateSystem
 from taizhang.core.forms import TableUploadForm
 from taizhang.core.parsing import ValueProblem
 
-from .checking import CLEAR, cell_value, without_control_characters
+from .checking import CLEAR, LOCATION_FIELDS, cell_value, location_problem, without_control_characters
 from .columns import COLUMNS, empty_value
 from .models import Target
 
 
 class ImportForm(TableUploadForm):
-    """An .xlsx or .csv file to check against the ledger."""
+    """An .xlsx or .csv file to check against the ledger, and the coordinate system of its
+    longitudes and latitudes where a row's 坐标系 cell is blank (or there is no such column)."""
+
+    coordinate_system = forms.ChoiceField(
+        label=_("Coordinates in this file, where a row does not say (坐标系)"), required=False,
+        choices=lambda: SYSTEM_CHOICES, initial=CoordinateSystem.WGS84.value)
+
+    def clean_coordinate_system(self):
+        return self.cleaned_data["coordinate_system"] or CoordinateSystem.WGS84.value
 
 
 class TargetForm(forms.Form):
@@ -50,7 +59,21 @@ class TargetForm(forms.Form):
                 cleaned[column.field] = empty_value(column.field) if value is None else value
         if "flags" in cleaned:
             cleaned["flags"] = sorted(cleaned["flags"])
+        self._check_location(cleaned)
         return cleaned
+
+    def _check_location(self, cleaned) -> None:
+        """A point moved (or given in another system) must lie in the campaign's area, as an
+        import's row must (checking.location_problem)."""
+        if any(name in self.errors for name in LOCATION_FIELDS):
+            return
+        point = [cleaned.get(name) for name in LOCATION_FIELDS]
+        if point == [getattr(self.target, name) for name in LOCATION_FIELDS]:
+            return
+        problem = location_problem(self.labels.campaign.map_box(), *point)
+        if problem is not None:
+            for name in problem[0]:
+                self.add_error(name, problem[1])
 
     def changes(self) -> dict:
         """{field: value} of the fields whose value differs from the target's."""
@@ -68,6 +91,9 @@ def _form_field(column, labels) -> forms.Field:
                                          widget=forms.CheckboxSelectMultiple)
     if column.kind == "bool":
         return forms.BooleanField(label=column.header, required=False)
+    if column.kind == "crs":
+        # Read by the one path in clean() like every column: a posted 百度 or GPS is read as a cell is.
+        return forms.CharField(label=column.header, required=False, widget=forms.Select(choices=SYSTEM_CHOICES))
     attrs = {}
     if column.kind == "label":
         attrs["list"] = "known-" + column.field
@@ -81,6 +107,13 @@ def _form_field(column, labels) -> forms.Field:
     return forms.CharField(label=column.header, required=False, strip=False,
                            widget=forms.Textarea(attrs={"rows": 3}) if column.field == "hazards"
                            else forms.TextInput(attrs=attrs))
+
+
+SYSTEM_CHOICES = [
+    (CoordinateSystem.WGS84.value, _("WGS-84 (GPS, phones, 天地图)")),
+    (CoordinateSystem.GCJ02.value, _("GCJ-02 (高德, 腾讯)")),
+    (CoordinateSystem.BD09.value, _("BD-09 (百度)")),
+]
 
 
 def target_initial(target: Target) -> dict:

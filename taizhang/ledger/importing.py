@@ -20,12 +20,22 @@ from taizhang.accounts.scoping import editable_q, editable_street_ids
 from taizhang.campaigns.models import Campaign
 from taizhang.core.bulk import collector_paused, raw_rows
 from taizhang.core.changelog import changelog_append
+from taizhang.core.coordinates import Box, CoordinateSystem
 from taizhang.core.db import atomic, is_transient, is_unique_violation
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.parsing import normalize_header
 from taizhang.core.tabular import TableError, read_table
 
-from .checking import CLEAR, Labels, Problem, check_rows, without_control_characters
+from .checking import (
+    CLEAR,
+    LOCATION_FIELDS,
+    Labels,
+    Problem,
+    check_rows,
+    degrees,
+    location_problem,
+    without_control_characters,
+)
 from .columns import BY_FIELD, COLUMNS, TARGET, empty_value, flag_labels, header_lookup
 from .label_aliases import UnknownLabel, label_aliases_write, mappings_apply, unknown_labels
 from .models import ImportUpload, Target
@@ -180,12 +190,14 @@ def _explain_conflicts(report: ImportReport, conflicted: list[tuple[RowResult, d
 @collector_paused()
 def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
                    progress: Callable[[int, int], None] | None = None, lock: bool = False,
-                   seen_versions: dict[str, int] | None = None, mappings=()) -> ImportReport:
+                   seen_versions: dict[str, int] | None = None, mappings=(),
+                   coordinate_system: str = CoordinateSystem.WGS84) -> ImportReport:
     """Check a file against the ledger and report what applying it would do; writes nothing.
 
     `seen_versions` (from an earlier dry run) makes a target changed since then a conflict,
     as a version column in the file does. `mappings` (label_aliases.Mapping) are read in this
     check without being saved; label_aliases.LabelMapError when one cannot be.
+    `coordinate_system` is what a row's new coordinates are given in when its 坐标系 cell is blank.
     """
     report = ImportReport(filename=filename)
     if len(data) > settings.TAIZHANG_IMPORT_MAX_BYTES:
@@ -211,14 +223,17 @@ def import_prepare(*, campaign: Campaign, user, data: bytes, filename: str, shee
     parsed, problems = check_rows(table, labels, progress)
     report.problems += problems
     del table  # the raw cells are parsed: free them before the ledger's targets are loaded
-    unit_rows = _plan_writes(campaign, user, parsed, labels, report, lock=lock, seen_versions=seen_versions or {})
+    unit_rows = _plan_writes(campaign, user, parsed, labels, report, lock=lock, seen_versions=seen_versions or {},
+                             coordinate_system=coordinate_system)
     report.unknown_labels = unknown_labels(problems, labels, unit_rows)
     return report
 
 
-def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_versions: dict) -> dict[str, list[int]]:
+def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_versions: dict,
+                 coordinate_system: str) -> dict[str, list[int]]:
     """Plan each row's write into `report`; returns the rows naming each responsible unit to create."""
     existing, editable_pks = _existing_targets(campaign, user, (v["code"] for _r, v in parsed), labels, lock=lock)
+    box = campaign.map_box()
     streets = editable_street_ids(user, campaign)
     new_units, unit_rows, conflicted = {}, {}, []
     for position, (row_number, values) in enumerate(parsed):
@@ -235,6 +250,10 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
             report.problems.append(Problem(row_number, str(BY_FIELD["street"].header), street.name, _(
                 "You may not put targets in street “%(street)s”.") % {"street": street.name}))
             continue
+        problem = _location_check(row_number, values, target, box, coordinate_system)
+        if problem is not None:
+            report.problems.append(problem)
+            continue
         unit = values.get("responsible_unit")
         if isinstance(unit, str):
             new_units.setdefault(unit, values.get("system") or (target["system"] if target else None))
@@ -246,6 +265,30 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
     report.new_units = sorted(new_units)
     report._new_units = new_units
     return unit_rows
+
+
+def _location_check(row_number: int, values: dict, target: dict | None, box: Box,
+                    default_system: str) -> Problem | None:
+    """The row's point, its cells over what the target holds, checked where the correction form
+    and the services check it (checking.location_problem) when the row moves it. A row giving
+    new coordinates with a blank 坐标系 cell takes the page's system (`default_system`)."""
+    if not any(values.get(name) is not None for name in LOCATION_FIELDS):
+        return None
+    stored = {name: target[name] if target else None for name in LOCATION_FIELDS}
+    point = {name: None if values.get(name) is CLEAR else stored[name] if values.get(name) is None else values[name]
+             for name in LOCATION_FIELDS}
+    moved = snapshot_fields({n: point[n] for n in LOCATION_FIELDS[:2]}) != snapshot_fields(
+        {n: stored[n] for n in LOCATION_FIELDS[:2]})
+    if values.get("coordinate_system") is None and moved and (point["longitude"], point["latitude"]) != (None, None):
+        values["coordinate_system"] = point["coordinate_system"] = default_system
+    if not moved and point["coordinate_system"] == stored["coordinate_system"]:
+        return None
+    problem = location_problem(box, point["longitude"], point["latitude"], point["coordinate_system"])
+    if problem is None:
+        return None
+    fields, message = problem
+    return Problem(row_number, " / ".join(_headers()[name] for name in fields),
+                   ", ".join(degrees(point[name]) for name in fields), message)
 
 
 def _plan_row(row_number: int, values: dict, target: dict | None, report: ImportReport,
@@ -340,7 +383,7 @@ def _transient_or_added_meanwhile(exc) -> bool:
 @atomic(retry_when=_transient_or_added_meanwhile)
 def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet: str | None = None,
                   reason: str = "", progress=None, seen_versions: dict[str, int] | None = None,
-                  mappings=()) -> ImportReport:
+                  mappings=(), coordinate_system: str = CoordinateSystem.WGS84) -> ImportReport:
     """Apply a file: every row or none. Raises ImportRejected with the report on any problem.
 
     `progress(done, total)` counts the rows as they are checked, then from zero again as
@@ -350,7 +393,8 @@ def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet
     # Written before the rows are read and locked; logged with them, the chain head last.
     alias_changes = label_aliases_write(campaign=campaign, actor=user, mappings=mappings) if mappings else []
     report = import_prepare(campaign=campaign, user=user, data=data, filename=filename, sheet=sheet,
-                            progress=progress, lock=True, seen_versions=seen_versions)
+                            progress=progress, lock=True, seen_versions=seen_versions,
+                            coordinate_system=coordinate_system)
     if not report.ok:
         raise ImportRejected(report)
     units, changes = rights_units_make(campaign, report._new_units)
@@ -378,7 +422,8 @@ def target_import(*, campaign: Campaign, user, data: bytes, filename: str, sheet
     return report
 
 
-def upload_keep(*, campaign: Campaign, user, filename: str, data: bytes, report: ImportReport) -> ImportUpload:
+def upload_keep(*, campaign: Campaign, user, filename: str, data: bytes, report: ImportReport,
+                coordinate_system: str = CoordinateSystem.WGS84) -> ImportUpload:
     """Keep a file from its dry run until it is applied, with the versions the dry run saw
     (applying refuses rows someone changed in between).
 
@@ -386,7 +431,7 @@ def upload_keep(*, campaign: Campaign, user, filename: str, data: bytes, report:
     """
     ImportUpload.objects.filter(uploaded_at__lt=timezone.now() - UPLOAD_KEPT).delete()
     return ImportUpload.objects.create(campaign=campaign, user=user, filename=filename, data=data,
-                                       seen_versions=report.seen_versions)
+                                       seen_versions=report.seen_versions, coordinate_system=coordinate_system)
 
 
 @atomic(retry_when=_transient_or_added_meanwhile)
@@ -400,7 +445,8 @@ def upload_apply(*, upload_id, user, reason: str = "") -> ImportReport:
     upload = (ImportUpload.objects.select_for_update()
               .get(pk=upload_id, user=user, applied_at=None, uploaded_at__gte=timezone.now() - UPLOAD_KEPT))
     report = target_import(campaign=upload.campaign, user=user, data=bytes(upload.data), filename=upload.filename,
-                           reason=reason, seen_versions=upload.seen_versions)
+                           reason=reason, seen_versions=upload.seen_versions,
+                           coordinate_system=upload.coordinate_system)
     ImportUpload.objects.filter(pk=upload.pk).update(applied_at=timezone.now(), data=b"")
     return report
 
@@ -414,7 +460,8 @@ def upload_pending(*, upload_id, user) -> ImportUpload:
 def upload_recheck(*, upload: ImportUpload, user) -> ImportReport:
     """Check a kept file again (after labels were mapped): the dry run as it stands now, whose
     versions the apply then holds the file to."""
-    report = import_prepare(campaign=upload.campaign, user=user, data=bytes(upload.data), filename=upload.filename)
+    report = import_prepare(campaign=upload.campaign, user=user, data=bytes(upload.data), filename=upload.filename,
+                            coordinate_system=upload.coordinate_system)
     ImportUpload.objects.filter(pk=upload.pk).update(seen_versions=report.seen_versions)
     return report
 

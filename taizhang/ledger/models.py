@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from taizhang.accounts.scoping import editable_q, visible_q
 from taizhang.campaigns.models import Campaign, OrgUnit, TargetType
+from taizhang.core.coordinates import CoordinateSystem
 
 
 class TargetQuerySet(models.QuerySet):
@@ -64,6 +65,10 @@ class Target(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # The system the longitude and latitude are given in (a GPS's, 高德's, 百度's): kept as
+    # given; a map converts (core.coordinates).
+    coordinate_system = models.CharField(_("coordinate system"), max_length=8, choices=CoordinateSystem,
+                                         default=CoordinateSystem.WGS84)
     land_area = models.DecimalField(
         _("land area (m²)"), max_digits=12, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(Decimal(0))])
@@ -127,6 +132,13 @@ class Target(models.Model):
         return reverse("ledger:target", args=[self.pk])
 
 
+# Done (已销账): closed after a passed acceptance. The one definition of done: the ledger's
+# "done" filter, the home page's share and the command room's progress, forecasts and warnings
+# all read it. A rebound takes a target out of it from the day it rebounds (it is no longer
+# closed) until it is closed again.
+DONE_STATES = (Target.State.CLOSED,)
+
+
 class ImportUpload(models.Model):
     """A file uploaded for import, kept between its dry run and its application."""
 
@@ -137,6 +149,8 @@ class ImportUpload(models.Model):
     data = models.BinaryField()
     # code -> version of each target the file names as its dry run saw it (None: not in the ledger then).
     seen_versions = models.JSONField(default=dict)
+    # The system of the file's coordinates where a row's 坐标系 cell is blank, as the page gave it.
+    coordinate_system = models.CharField(max_length=8, choices=CoordinateSystem, default=CoordinateSystem.WGS84)
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
 

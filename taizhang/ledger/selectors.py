@@ -12,8 +12,10 @@ from taizhang.core.models import ChangeLogEntry
 from taizhang.core.readable import Readable, readable
 from taizhang.core.requests import SearchField
 
+from .asof import as_of_day, day_end, entries_on, snapshot_priority, target_ids
 from .columns import TARGET
-from .models import Target
+from .models import DONE_STATES, Target
+from .search import search_q
 
 LEDGER_KINDS = {
     "street": (OrgUnit.Kind.STREET, "street"),
@@ -76,8 +78,27 @@ def ledger_snapshot_filter(unit: OrgUnit | None) -> dict:
     return {_ledger_field(unit): unit.name} if unit else {}
 
 
+class YesNoField(forms.ChoiceField):
+    """A filter that is on ("on", what a checkbox sends), off ("off": the rest) or not given:
+    cleans to True, False or None."""
+
+    def __init__(self, *, on, off, **kwargs):
+        super().__init__(choices=[("", "---------"), ("on", on), ("off", off)], required=False, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return {"on": True, "off": False}.get(value)
+
+
 class LedgerFilterForm(forms.Form):
-    """Filter, search and sort for every ledger page and its export."""
+    """Filter, search and sort for every ledger page and its export.
+
+    With `as_of` (a day), the street, system, type, state, done, pilot and priority filters
+    read each target as it stood at the end of that day (ledger.asof), and "done at least once"
+    and "rebounded" read the states held up to that day: the ledger behind a figure the command
+    room gives for that day.
+    The search reads the targets as they are now, and the rows show them as they are now.
+    """
 
     q = SearchField(label=_("Search"))
     street = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False, label=_("Street"))
@@ -86,12 +107,17 @@ class LedgerFilterForm(forms.Form):
     target_type = forms.ModelChoiceField(queryset=None, required=False, label=_("Type"))
     state = forms.ChoiceField(choices=[("", "---------"), *Target.State.choices], required=False,
                               label=_("State"))
-    pilot = forms.BooleanField(required=False, label=_("Pilots only"))
-    priority = forms.BooleanField(required=False, label=_("Priorities only"))
+    pilot = YesNoField(label=_("Pilots only"), on=_("Pilots only"), off=_("Not pilots"))
+    priority = YesNoField(label=_("Priorities only"), on=_("Priorities only"), off=_("Not priorities"))
+    done = YesNoField(label=_("Done (已销账)"), on=_("Done (已销账)"), off=_("Not done"))
+    ever_done = forms.BooleanField(required=False, label=_("Done at least once"))
+    rebounded = forms.BooleanField(required=False, label=_("Rebounded at least once"))
+    as_of = forms.CharField(required=False, strip=True, label=_("As it stood on"))
     sort = forms.ChoiceField(choices=[(k, k) for k in SORTS], required=False)
 
     def __init__(self, data, *, campaign, **kwargs):
         super().__init__(data, **kwargs)
+        self.campaign = campaign
         units = OrgUnit.objects.filter(campaign=campaign)
         self.fields["street"].queryset = units.filter(kind=OrgUnit.Kind.STREET)
         self.fields["system"].queryset = units.filter(kind=OrgUnit.Kind.SYSTEM)
@@ -100,9 +126,39 @@ class LedgerFilterForm(forms.Form):
         self.options = {name: [("", ""), *((o.pk, str(o)) for o in self.fields[name].queryset)]
                         for name in ("street", "system", "target_type")}
 
+    def clean_as_of(self):
+        text = self.cleaned_data["as_of"].strip()
+        if not text:
+            return None
+        try:
+            return as_of_day(text, self.campaign)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="as_of") from None
+
+    # Filters the page has no control for (the command room links with them): kept as hidden
+    # fields through every refresh, and named above the results.
+    KEPT = ("as_of", "done", "ever_done", "rebounded")
+
+    @property
+    def kept(self) -> list[tuple[str, str]]:
+        return [(name, self.data[name]) for name in self.KEPT if self.data.get(name)]
+
+    def kept_described(self) -> list[str]:
+        """The kept filters as a user reads them (with pilots or priorities left out, "Not pilots")."""
+        if not self.is_valid():
+            return []
+        data, found = self.cleaned_data, []
+        if data["as_of"]:
+            found.append(_("As it stood on %(day)s") % {"day": data["as_of"].isoformat()})
+        for name in ("done", "pilot", "priority"):
+            if data[name] is not None and (name == "done" or not data[name]):
+                found.append(str(dict(self.fields[name].choices)["on" if data[name] else "off"]))
+        found += [str(self.fields[name].label) for name in ("ever_done", "rebounded") if data[name]]
+        return found
+
     def described(self) -> list[str]:
         """The filters in force, each as a user reads it (类型：大院, 仅看试点), for an export's
-        title and file name; the sort order is not a filter."""
+        title and file name; the sort order is not a filter, and the day is said apart."""
         if not self.is_valid():
             return []
         data, found = self.cleaned_data, []
@@ -112,9 +168,10 @@ class LedgerFilterForm(forms.Form):
             if data[name]:
                 value = dict(self.fields["state"].choices)[data[name]] if name == "state" else data[name]
                 found.append(_("%(field)s: %(value)s") % {"field": self.fields[name].label, "value": value})
-        for name in ("pilot", "priority"):
-            if data[name]:
-                found.append(str(self.fields[name].label))
+        for name in ("pilot", "priority", "done"):
+            if data[name] is not None:
+                found.append(str(dict(self.fields[name].choices)["on" if data[name] else "off"]))
+        found += [str(self.fields[name].label) for name in ("ever_done", "rebounded") if data[name]]
         return found
 
     def apply(self, qs):
@@ -122,23 +179,57 @@ class LedgerFilterForm(forms.Form):
             return qs.none()
         data = self.cleaned_data
         if data["q"]:
-            q = data["q"].strip()
-            qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(address__icontains=q)
-                           | Q(community__icontains=q) | Q(land_rights_unit__icontains=q)
-                           | Q(property_rights_unit__icontains=q))
+            qs = qs.filter(search_q(data["q"].strip()))
+        qs = self._as_of(qs, data["as_of"]) if data["as_of"] else self._now(qs)
+        for name, states in (("ever_done", DONE_STATES), ("rebounded", [Target.State.REBOUND])):
+            if data[name]:
+                # Any entry of the target in one of the states, up to the day's end (or now).
+                ever = ChangeLogEntry.objects.filter(object_type=TARGET.object_type, after__state__in=states)
+                if data["as_of"]:
+                    ever = ever.filter(at__lt=day_end(data["as_of"]))
+                qs = qs.filter(pk__in=target_ids(ever))
+        keys = SORTS[data["sort"] or "code"]
+        # The tie-break runs the same way as the first key, so SQLite reads the index in one
+        # direction instead of sorting every row (docs/benchmarks.md, the ledger page).
+        return qs.order_by(*keys, "-pk" if keys[0].startswith("-") else "pk")
+
+    def _now(self, qs):
+        data = self.cleaned_data
         for field in ("street", "system", "target_type"):
             if data[field]:
                 qs = qs.filter(**{field: data[field]})
         if data["state"]:
             qs = qs.filter(state=data["state"])
-        if data["pilot"]:
-            qs = qs.filter(is_pilot=True)
-        if data["priority"]:
-            qs = qs.filter(priority_rank__gt=0)
-        keys = SORTS[data["sort"] or "code"]
-        # The tie-break runs the same way as the first key, so SQLite reads the index in one
-        # direction instead of sorting every row (docs/benchmarks.md, the ledger page).
-        return qs.order_by(*keys, "-pk" if keys[0].startswith("-") else "pk")
+        if data["done"] is not None:
+            qs = qs.filter(state__in=DONE_STATES) if data["done"] else qs.exclude(state__in=DONE_STATES)
+        if data["pilot"] is not None:
+            qs = qs.filter(is_pilot=data["pilot"])
+        if data["priority"] is not None:
+            qs = qs.filter(priority_rank__gt=0) if data["priority"] else qs.filter(priority_rank=0)
+        return qs
+
+    def _as_of(self, qs, day):
+        """The same filters over each target as it stood at the end of `day` (its latest entry then)."""
+        data = self.cleaned_data
+        entries = entries_on(day)
+        for field in ("street", "system", "target_type"):
+            if data[field]:
+                entries = entries.filter(**{"after__" + field: data[field].name})  # labels by name
+        if data["state"]:
+            entries = entries.filter(after__state=data["state"])
+        if data["done"] is not None:
+            done = Q(after__state__in=DONE_STATES)
+            entries = entries.filter(done) if data["done"] else entries.exclude(done)
+        if data["pilot"] is not None:
+            entries = entries.filter(after__is_pilot=data["pilot"])
+        qs = qs.filter(pk__in=target_ids(entries))
+        if data["priority"] is not None:
+            # The rules are applied to the row as it was (asof.snapshot_priority), as the export does.
+            reasons, kept = snapshot_priority(self.campaign), set(qs.values_list("pk", flat=True))
+            picked = [pk for pk, after in ((int(e.object_id), e.after) for e in entries.only("object_id", "after"))
+                      if pk in kept and bool(reasons(after)) == data["priority"]]
+            qs = qs.filter(pk__in=picked)
+        return qs
 
 
 def reconciliation(user, campaign) -> dict:

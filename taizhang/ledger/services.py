@@ -15,12 +15,13 @@ from taizhang.core.db import atomic
 from taizhang.core.errors import ConflictError, ServiceError
 from taizhang.core.parsing import ValueProblem
 
-from .checking import value_check
+from .checking import LOCATION_FIELDS, location_problem, value_check
 from .columns import BY_FIELD, LABEL_FIELDS, TARGET
 from .models import Target
 from .priorities import RULE_FIELDS, campaign_rules, priority_reasons, priority_set
 
 OBJECT_TYPE = TARGET.object_type
+LOCATION_FIELDS_SET = frozenset(LOCATION_FIELDS)
 
 
 class LedgerError(ServiceError):
@@ -68,6 +69,11 @@ def target_clean(target: Target, fields) -> None:
             errors[name] = _("“%(value)s” belongs to another campaign.") % {"value": value}
             continue
         setattr(target, name, value)
+    if not errors and LOCATION_FIELDS_SET.intersection(fields):
+        problem = location_problem(target.campaign.map_box(), target.longitude, target.latitude,
+                                   target.coordinate_system)
+        if problem is not None:
+            errors.update(dict.fromkeys(problem[0], problem[1]))
     if errors:
         raise ValidationError(errors)
 

@@ -28,7 +28,7 @@ from taizhang.core.requests import InputRefused, parse_id
 
 from .checking import Labels
 from .columns import LABEL_FIELDS
-from .exporting import LedgerLabel, as_of_day, export_ledger
+from .exporting import LedgerLabel, export_ledger
 from .forms import ImportForm, TargetForm
 from .importing import ImportRejected, import_prepare, upload_apply, upload_keep, upload_pending, upload_recheck
 from .label_aliases import LabelMapError, Mapping, label_aliases_save
@@ -83,20 +83,11 @@ def ledger_export(request, kind=None, code=None):
     if form.errors:
         raise InputRefused(" ".join(e for errors in form.errors.values() for e in errors))
     label = LedgerLabel(unit=unit, scope=seen_through(request.user, campaign), filters=tuple(form.described()),
-                        as_of=_parse_day(request.GET.get("as_of")))
+                        as_of=form.cleaned_data["as_of"])
     out = io.BytesIO()
     export_ledger(out, campaign=campaign, queryset=targets, label=label)
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename=label.filename())
-
-
-def _parse_day(text):
-    if not text:
-        return None
-    try:
-        return as_of_day(text)
-    except ValueError as exc:
-        raise InputRefused(str(exc)) from None
 
 
 @require_GET
@@ -179,9 +170,11 @@ def import_upload(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["data"]
         filename = form.cleaned_data["file"].name
-        report = import_prepare(campaign=campaign, user=request.user, data=data, filename=filename)
+        system = form.cleaned_data["coordinate_system"]
+        report = import_prepare(campaign=campaign, user=request.user, data=data, filename=filename,
+                                coordinate_system=system)
         context["upload"] = upload_keep(campaign=campaign, user=request.user, filename=filename, data=data,
-                                        report=report)
+                                        report=report, coordinate_system=system)
         context["report"] = report
     return _import_page(request, context)
 

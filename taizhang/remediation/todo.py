@@ -34,7 +34,7 @@ from taizhang.accounts.scoping import (
     visible_q,
 )
 from taizhang.campaigns.models import Liaison, OrgUnit
-from taizhang.ledger.models import Target
+from taizhang.ledger.models import DONE_STATES, Target
 from taizhang.ledger.selectors import ledger_targets
 
 from .models import Inspection, Lease, LegalStep, Petition, Plan, PlanStep, TransitionEvent, Verification
@@ -335,7 +335,7 @@ def scope_figures(targets: QuerySet) -> dict:
     pilots, priorities = counts.pop("pilots"), counts.pop("priorities")
     return {"total": total, "pilots": pilots, "priorities": priorities,
             "states": [(State(state).label, state, n) for state, n in counts.items()],
-            "closed_pct": round(100 * counts[State.CLOSED] / total) if total else 0}
+            "closed_pct": round(100 * sum(counts[s] for s in DONE_STATES) / total) if total else 0}
 
 
 def petition_figures(user, campaign, today: datetime.date) -> dict:

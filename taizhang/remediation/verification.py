@@ -7,7 +7,9 @@ from django.utils.translation import gettext as _
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may
 from taizhang.core.changelog import changelog_append
+from taizhang.core.coordinates import CoordinateSystem
 from taizhang.core.db import atomic
+from taizhang.ledger.checking import location_problem
 from taizhang.ledger.models import Target
 from taizhang.ledger.services import target_update, targets_lock
 
@@ -31,9 +33,17 @@ def verifications_record(*, actor, items: list[dict]) -> list[Verification]:
     none, each checked as `verification_record` checks one. Each item: target, facts, tenants."""
     verifications = []
     for item in items:
-        if not may(actor, item["target"], Action.VERIFICATION_RECORD):
+        target, facts = item["target"], item["facts"]
+        if not may(actor, target, Action.VERIFICATION_RECORD):
             raise RemediationError(_("Your role may not record a verification for this target."))
-        verification = Verification(target=item["target"], created_by=actor, **item["facts"])
+        # A point read on site (a phone's or a GPS's: WGS-84) must lie in the district, as the
+        # ledger it will correct checks every point (ledger.checking.location_problem).
+        point = [facts.get(name) if facts.get(name) is not None else getattr(target, name)
+                 for name in ("longitude", "latitude")]
+        if any(facts.get(name) is not None for name in ("longitude", "latitude")) and (
+                problem := location_problem(target.campaign.map_box(), *point, CoordinateSystem.WGS84)):
+            raise RemediationError(problem[1])
+        verification = Verification(target=target, created_by=actor, **facts)
         verification.full_clean()
         verifications.append(verification)
     verifications = Verification.objects.bulk_create(verifications)
@@ -94,6 +104,8 @@ def verifications_confirm(*, verifications: list[Verification], actor) -> list[V
     for verification in verifications:
         if verification.confirmed:
             changes = {f: v for f, _old, v in differences(verification)}
+            if "longitude" in changes or "latitude" in changes:
+                changes["coordinate_system"] = CoordinateSystem.WGS84  # read on site, as phones and GPS give it
             if changes:
                 target = verification.target
                 target.refresh_from_db()

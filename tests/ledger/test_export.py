@@ -55,7 +55,8 @@ def test_export_as_of_a_past_day_shows_the_ledger_as_it_stood(targets, personas,
     with mock.patch("django.utils.timezone.now", return_value=later):  # a later day is not known until it comes
         call_command("export_ledger", ledger="street:GC", as_of=today + datetime.timedelta(days=3), output=now,
                      verbosity=0)
-    population = {"then": _rows(then.read_bytes())[2][14], "now": _rows(now.read_bytes())[2][14]}
+    column = _rows(then.read_bytes())[1].index("居住人口")
+    population = {"then": _rows(then.read_bytes())[2][column], "now": _rows(now.read_bytes())[2][column]}
     assert population == {"then": 120.0, "now": 7.0}
     yesterday = tmp_path / "yesterday.xlsx"
     call_command("export_ledger", as_of=today - datetime.timedelta(days=1), output=yesterday, verbosity=0)

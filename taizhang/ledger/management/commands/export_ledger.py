@@ -5,8 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from taizhang.accounts.scoping import seen_through
+from taizhang.ledger.asof import as_of_day
 from taizhang.ledger.cli import add_campaign_argument, get_campaign, get_ledger_unit, get_user
-from taizhang.ledger.exporting import LedgerLabel, as_of_day, export_ledger
+from taizhang.ledger.exporting import LedgerLabel, export_ledger
 from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import in_ledger
 

@@ -6,6 +6,7 @@ from django.utils import translation
 from tqdm import tqdm
 
 from taizhang.core.context import request_context
+from taizhang.core.coordinates import CoordinateSystem
 from taizhang.ledger.cli import add_campaign_argument, get_campaign, get_user
 from taizhang.ledger.importing import ImportRejected, import_prepare, target_import
 from taizhang.ledger.label_aliases import LabelMapError, mapping_parse
@@ -21,13 +22,17 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check and report; change nothing")
         parser.add_argument("--sheet", help="sheet name (default: the first with a ledger header)")
         parser.add_argument("--reason", default="", help="why, recorded in the history")
+        parser.add_argument("--coordinate-system", default="wgs84", choices=CoordinateSystem.values,
+                            help="what the file's coordinates are given in where a row's 坐标系 cell is blank "
+                                 "(default wgs84; gcj02 for 高德/腾讯, bd09 for 百度)")
         parser.add_argument(
             "--map", action="append", default=[], dest="mappings", metavar="COLUMN:WORD=VALUE",
             help="read WORD in COLUMN (its header or field name) as the known VALUE, e.g. 类型:废品收集点=废品回收; "
                  "repeatable; saved as an alias of the campaign when the file is applied (HQ office only)")
 
     @translation.override(settings.LANGUAGE_CODE)
-    def handle(self, *args, file, dry_run=False, sheet=None, reason="", mappings=(), **options):
+    def handle(self, *args, file, dry_run=False, sheet=None, reason="", mappings=(), coordinate_system="wgs84",
+               **options):
         campaign = get_campaign(options.get("campaign"))
         user = get_user(options.get("user"))
         try:
@@ -48,7 +53,7 @@ class Command(BaseCommand):
                 bar.update(done - bar.n)
 
             kwargs = {"campaign": campaign, "data": data, "filename": file.name, "sheet": sheet,
-                      "progress": progress, "mappings": mappings}
+                      "progress": progress, "mappings": mappings, "coordinate_system": coordinate_system}
             with request_context():
                 try:
                     if dry_run:
