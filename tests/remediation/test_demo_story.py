@@ -83,6 +83,9 @@ def test_the_campaign_is_moved_so_that_the_stop_falls_on_today(demo_database):
     assert list(campaign.milestones.values_list("due_on", flat=True)) == [
         d + datetime.timedelta(days=shift) for d in (D(2015, 12, 31), D(2016, 6, 30), D(2016, 12, 31), D(2017, 6, 30))]
     assert "(demo: dates shifted by %d days)" % shift in campaign.name
+    # The as-of ledger replays the moved history: the first pledge's count on its moved day.
+    first = campaign.milestones.earliest("due_on").due_on
+    assert len(_closed(first)) == made.story.pledges[0].count > 0
     # Nothing after the start of today, and the story ran up to it.
     last = ChangeLogEntry.objects.aggregate(at=Max("at"))["at"]
     assert today - datetime.timedelta(days=14) <= timezone.localdate(last) < today
