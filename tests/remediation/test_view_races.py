@@ -282,3 +282,21 @@ def test_two_offices_unlocking_one_account_at_once_unlock_it_once(units, persona
     assert answers == ONE_WINS
     assert not AccessAttempt.objects.filter(username="alice").exists()
     assert len(_entries("accounts.lockout")) == 1
+
+
+# The ledger's correction form (ledger/targets/<id>/edit/)
+
+def test_two_corrections_of_one_target_at_once_one_is_saved_the_other_told(targets, personas):
+    """Both forms carry the version they were opened at: one is saved, the other comes back as
+    typed with the conflict named (409), and the log still replays to what the row holds."""
+    from taizhang.ledger.forms import target_initial
+
+    target = targets["GC-0001"]
+    data = {name: value for name, value in target_initial(target).items() if value is not None and value is not False}
+    data.pop("flags", None)
+    answers = _race("/ledger/targets/%d/edit/" % target.pk, ("alice", data | {"name": "甲大院"}),
+                    ("carol", data | {"name": "乙大院"}))
+    assert answers == ["302 success", "409"]
+    target.refresh_from_db()
+    assert target.name in ("甲大院", "乙大院") and target.version == 2
+    assert len(_entries("ledger.target", "update")) == 1
