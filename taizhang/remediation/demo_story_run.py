@@ -1,10 +1,11 @@
 """Writing the demo's story (demo_story.py) through the real services, in the order of its times.
 
-Each planned act is one call of the service a person would have used on that day (a
+Each planned act goes through the service a person would have used on that day (a
 verification recorded, a plan approved, a re-inspection failed ...), made by the demo account
-that holds the role, under the demo clock (ledger.demo.DemoClock) set to the act's moment: the
-rules, the change log and the timeline are those of real work, and `verify_history` holds.
-Only on a demo database: the clock refuses any other.
+that holds the role, under the demo clock (ledger.demo.DemoClock) set to its sitting's moment;
+a sitting of several acts of a kind goes through that service's bulk form (the same checks and
+entries, one call). The rules, the change log and the timeline are those of real work, and
+`verify_history` holds. Only on a demo database: the clock refuses any other.
 """
 
 import datetime
