@@ -122,7 +122,7 @@ def _units(campaign, kind) -> list[OrgUnit]:
 def board(scope: Scope, *, with_rank: bool) -> Board:
     """Compute every figure of the dashboard for the scope (the user's targets, maybe one unit) on its day."""
     campaign, day = scope.campaign, scope.day
-    rows = pg.rows_on(scope)
+    groups = pg.groups_on(scope)
     links = Links(scope)
     streets, systems = _units(campaign, OrgUnit.Kind.STREET), _units(campaign, OrgUnit.Kind.SYSTEM)
     types = list(campaign.target_types.order_by("sort", "code"))
@@ -130,29 +130,29 @@ def board(scope: Scope, *, with_rank: bool) -> Board:
     milestones = list(campaign.milestones.filter(due_on__gte=campaign.starts_on).order_by("due_on"))
     weeks_known = max(0, (day - campaign.starts_on).days // 7)
     series = pg.replay(scope, pg.burnup_days(campaign, day) + fc.sample_days(day), by="street")
-    seen_streets = [s for s in streets if any(r.street == s.name for r in rows)]
-    forecasts = _street_forecasts(rows, series, seen_streets, milestones, day, weeks_known)
+    seen_streets = [s for s in streets if any(g.street == s.name for g in groups)]
+    forecasts = _street_forecasts(groups, series, seen_streets, milestones, day, weeks_known)
     charts = [
         _burnup(series, milestones, campaign, day, links),
         _milestones(series, milestones, day, weeks_known, links),
-        _streets(rows, seen_streets, milestones, day, links),
+        _streets(groups, seen_streets, milestones, day, links),
         _forecast_table(forecasts),
-        _done_by("systems", _("Done by ownership system"), rows, "system", systems, "system", links),
-        _done_by("types", _("Done by target type"), rows, "target_type", types, "target_type", links),
-        _states(rows, links),
-        _pilots_priorities(rows, links),
-        _rebounds(scope, rows, seen_streets, links),
-        _outcomes(scope, rows, seen_streets, links),
+        _done_by("systems", _("Done by ownership system"), groups, "system", systems, "system", links),
+        _done_by("types", _("Done by target type"), groups, "target_type", types, "target_type", links),
+        _states(groups, links),
+        _pilots_priorities(groups, links),
+        _rebounds(scope, seen_streets, links),
+        _outcomes(scope, groups, seen_streets, links),
     ]
-    done = sum(r.done for r in rows)
-    summary = {"total": len(rows), "done": done, "pct": 100 * done / len(rows) if rows else None,
-               "pilots": sum(r.pilot for r in rows), "priorities": sum(r.priority for r in rows),
+    total, done = pg.count(groups), pg.count(groups, done=True)
+    summary = {"total": total, "done": done, "pct": 100 * done / total if total else None,
+               "pilots": pg.count(groups, pilot=True), "priorities": pg.count(groups, priority=True),
                "done_url": links(done="on"), "total_url": links()}
     warnings = [{"street": street.name, "street_url": links(street=street.pk, done="off"), **item}
                 for street, items in forecasts for item in items if item["forecast"].misses]
     rank = []
     if with_rank:
-        ranks = pg.street_ranks(campaign, day)
+        ranks = pg.street_ranks(scope)
         rank = [(s.name, *ranks[s.name]) for s in seen_streets if s.name in ranks]
     return Board(scope, charts, summary, warnings, rank)
 
@@ -230,9 +230,9 @@ def _range(f: fc.Forecast) -> str:
     return "%s – %s" % (_show(f.earliest) if f.earliest else "—", _show(f.latest) if f.latest else _("never"))
 
 
-def _street_forecasts(rows, series, streets, milestones, day, weeks_known):
+def _street_forecasts(groups, series, streets, milestones, day, weeks_known):
     """Per street: each milestone with a required level, forecast on the street's own pace."""
-    totals = {t.label: t for t in pg.tally(rows, "street")}
+    totals = {t.label: t for t in pg.tally(groups, "street")}
     found = []
     for street in streets:
         done = [series.group_at(street.name, d) for d in fc.sample_days(day)]
@@ -264,8 +264,8 @@ def _forecast_table(forecasts) -> Chart:
          _("Done per week"), _("Forecast"), _("Forecast range"), _("Status")], rows)
 
 
-def _streets(rows, streets, milestones, day, links) -> Chart:
-    tallies = pg.tally(rows, "street", [s.name for s in streets])
+def _streets(groups, streets, milestones, day, links) -> Chart:
+    tallies = pg.tally(groups, "street", [s.name for s in streets])
     by_name = {s.name: s for s in streets}
     nxt = next((m for m in milestones if m.due_on >= day and m.required_pct), None) or next(
         (m for m in reversed(milestones) if m.required_pct), None)
@@ -290,8 +290,8 @@ def _streets(rows, streets, milestones, day, links) -> Chart:
                  series=[{"name": _("Done %"), "type": "bar", "data": points}], marks=marks, unit="%")
 
 
-def _done_by(chart_id, title, rows, by, units, param, links) -> Chart:
-    tallies = pg.tally(rows, by, [u.name for u in units])
+def _done_by(chart_id, title, groups, by, units, param, links) -> Chart:
+    tallies = pg.tally(groups, by, [u.name for u in units])
     pks = {u.name: u.pk for u in units}
     done, rest, table = [], [], []
     for t in tallies:
@@ -307,8 +307,8 @@ def _done_by(chart_id, title, rows, by, units, param, links) -> Chart:
                          {"name": _("Not done"), "type": "bar", "stack": "all", "data": rest}])
 
 
-def _states(rows, links) -> Chart:
-    counts = pg.states_count(rows)
+def _states(groups, links) -> Chart:
+    counts = pg.states_count(groups)
     return Chart(
         "states", _("Targets by state"), "bar", [_("State"), _("Targets")],
         [[Cell(label), Cell(n, links(state=state))] for state, label, n in counts],
@@ -322,13 +322,12 @@ def done_definition_short() -> str:
     return _("Done is “%(states)s”.") % {"states": "、".join(str(pg.State(s).label) for s in DONE_STATES)}
 
 
-def _pilots_priorities(rows, links) -> Chart:
-    groups = [(_("Priorities"), "priority", True), (_("Not priorities"), "priority", False),
-              (_("Pilots"), "pilot", True), (_("Not pilots"), "pilot", False)]
+def _pilots_priorities(groups, links) -> Chart:
+    kinds = [(_("Priorities"), "priority", True), (_("Not priorities"), "priority", False),
+             (_("Pilots"), "pilot", True), (_("Not pilots"), "pilot", False)]
     done, rest, table = [], [], []
-    for label, attr, value in groups:
-        members = [r for r in rows if getattr(r, attr) == value]
-        n, d = len(members), sum(r.done for r in members)
+    for label, attr, value in kinds:
+        n, d = pg.count(groups, **{attr: value}), pg.count(groups, done=True, **{attr: value})
         flag = {attr: "on" if value else "off"}
         done.append(_point(d, d, links(**flag, done="on")))
         rest.append(_point(n - d, n - d, links(**flag, done="off")))
@@ -336,14 +335,14 @@ def _pilots_priorities(rows, links) -> Chart:
                       Cell(n - d, links(**flag, done="off")), Cell(100 * d / n if n else None)])
     return Chart("groups", _("Priorities and pilots against the rest"), "bar",
                  [_("Group"), _("Targets"), _done(), _("Not done"), _("Done %")], table,
-                 categories=[label for label, _a, _v in groups],
+                 categories=[label for label, _a, _v in kinds],
                  series=[{"name": _done(), "type": "bar", "stack": "all", "data": done},
                          {"name": _("Not done"), "type": "bar", "stack": "all", "data": rest}])
 
 
-def _rebounds(scope, rows, streets, links) -> Chart:
+def _rebounds(scope, streets, links) -> Chart:
     pks = {s.name: s.pk for s in streets}
-    found = pg.rebounds(scope, rows, [s.name for s in streets])
+    found = pg.rebounds(scope, [s.name for s in streets])
     points, table = [], []
     for r in found:
         pk = pks.get(r.label)
@@ -361,9 +360,9 @@ def _rebounds(scope, rows, streets, links) -> Chart:
                         "done at least once by then."))
 
 
-def _outcomes(scope, rows, streets, links) -> Chart:
-    sums = pg.outcomes(scope, rows)
-    done = {t.label: t.done for t in pg.tally(rows, "street", [s.name for s in streets])}
+def _outcomes(scope, groups, streets, links) -> Chart:
+    sums = pg.outcomes(scope)
+    done = {t.label: t.done for t in pg.tally(groups, "street", [s.name for s in streets])}
     pks = {s.name: s.pk for s in streets}
     points, table = [], []
     for name, n in done.items():

@@ -1,10 +1,12 @@
-"""Progress against the pledges, read from the ledger as it stood on a day (ledger.asof).
+"""Progress against the pledges, read from the ledger as it stood on a day.
 
 Done is `ledger.models.DONE_STATES` (已销账), the one definition the ledger's filters share.
-Every figure for a day comes from `ledger.asof`: the targets as they stood at the end of that
-day (`as_of_snapshots`), or, for a series of days, the same change-log entries replayed in one
-pass (`replay`, which gives for each day exactly what `as_of_snapshots` gives; a test holds it).
-Groups (street, ownership system, type) are the target's as they stood that day.
+Every figure for a day is the ledger as it stood at the end of that day, as `ledger.asof`
+defines it, read from its projection into spans of time (`ledger.standing`), which answers
+the same question in SQL aggregates: a day's counts by group and state, and for a series of
+days the spans' starts and ends summed up to each day's end (a test holds both equal to
+`asof.as_of_snapshots`, out-of-order entries included). Groups (street, ownership system,
+type) are the target's as they stood that day.
 """
 
 import datetime
@@ -13,15 +15,16 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from taizhang.campaigns.models import Campaign, OrgUnit
 from taizhang.core.models import ChangeLogEntry
-from taizhang.ledger.asof import OBJECT_TYPE, as_of_snapshots, day_end, snapshot_priority
+from taizhang.ledger.asof import day_end
 from taizhang.ledger.models import DONE_STATES, Target
 from taizhang.ledger.selectors import ledger_targets
+from taizhang.ledger.standing import ever_in, spans_stood, standing_on, standing_refresh
 from taizhang.remediation.models import Outcome
 from taizhang.remediation.snapshots import OUTCOME
 
@@ -59,50 +62,68 @@ def level(total: int, pct: int | None) -> int | None:
 @dataclass(frozen=True)
 class Scope:
     """Whose figures, of what, on which day: the user's visible targets in the campaign, narrowed
-    to one street or system (as the target stood that day) when `unit` is given."""
+    to one street or system (as the target stood that day) when `unit` is given.
+
+    Made, it brings the ledger's projection up to the change log (`standing_refresh`): every
+    figure read through it counts every entry written before.
+    """
 
     user: object
     campaign: Campaign
     day: datetime.date
     unit: OrgUnit | None = None
 
+    def __post_init__(self):
+        standing_refresh()
+
     def targets(self):
         return ledger_targets(self.user, self.campaign)
 
+    def spans(self, day: datetime.date | None = None):
+        """The spans of the user's targets in the unit (a day given: those standing at its end)."""
+        spans = standing_on(day) if day is not None else spans_stood()
+        return spans.filter(target_id__in=self.targets().values("pk"), **self.where())
+
     def where(self) -> dict:
-        """The unit as a condition on a snapshot (labels by name)."""
+        """The unit as a condition on a snapshot, or a span (labels by name)."""
         if self.unit is None:
             return {}
         return {"street" if self.unit.kind == OrgUnit.Kind.STREET else "system": self.unit.name}
 
 
-@dataclass
-class Row:
-    """One target as it stood on the scope's day: what progress groups and counts it by."""
+# What a day's figures are grouped by: a span's fields (ledger.models.Standing).
+GROUP_FIELDS = ("street", "system", "target_type", "state", "pilot", "priority")
 
-    pk: int
-    street: str
-    system: str
-    target_type: str
+
+@dataclass(frozen=True)
+class Group:
+    """The targets that stood alike at the end of the scope's day: their groups, state, whether
+    pilots and priorities, and how many."""
+
+    street: str | None
+    system: str | None
+    target_type: str | None
     state: str
     pilot: bool
     priority: bool
+    n: int
 
     @property
     def done(self) -> bool:
         return is_done(self.state)
 
 
-def rows_on(scope: Scope) -> list[Row]:
-    """The scope's targets as they stood at the end of its day, in code order."""
-    reasons = snapshot_priority(scope.campaign)
-    where = scope.where()
-    found = []
-    for pk, snap in sorted(as_of_snapshots(scope.targets(), scope.day).items(), key=lambda item: item[1]["code"]):
-        if all(snap.get(k) == v for k, v in where.items()):
-            found.append(Row(pk, snap.get("street"), snap.get("system"), snap.get("target_type"), snap.get("state"),
-                             bool(snap.get("is_pilot")), bool(reasons(snap))))
-    return found
+def groups_on(scope: Scope) -> list[Group]:
+    """The scope's targets as they stood at the end of its day, counted by group, state, pilot and priority."""
+    rows = (scope.spans(scope.day).values(*GROUP_FIELDS).annotate(n=Count("pk"))
+            .values_list(*GROUP_FIELDS, "n").order_by())
+    return [Group(*row) for row in rows]
+
+
+def count(groups: list[Group], *, done: bool | None = None, **where) -> int:
+    """Targets among `groups` matching `where` (and done or not, when asked)."""
+    return sum(g.n for g in groups if (done is None or g.done == done)
+               and all(getattr(g, k) == v for k, v in where.items()))
 
 
 @dataclass
@@ -118,19 +139,21 @@ class Tally:
         return 100 * self.done / self.total if self.total else None
 
 
-def tally(rows: list[Row], by: str, order: list[str] | None = None) -> list[Tally]:
-    """Totals and done per value of `by` (a Row attribute), in `order` (then any other value met)."""
+def tally(groups: list[Group], by: str, order: list[str] | None = None) -> list[Tally]:
+    """Totals and done per value of `by` (a Group attribute), in `order` (then any other value met)."""
     found: dict[str, Tally] = {name: Tally(name) for name in order or ()}
-    for row in rows:
-        group = found.setdefault(getattr(row, by), Tally(getattr(row, by)))
-        group.total += 1
-        group.done += row.done
+    for g in groups:
+        group = found.setdefault(getattr(g, by), Tally(getattr(g, by)))
+        group.total += g.n
+        group.done += g.n if g.done else 0
     return list(found.values())
 
 
-def states_count(rows: list[Row]) -> list[tuple[str, str, int]]:
+def states_count(groups: list[Group]) -> list[tuple[str, str, int]]:
     """(state, label, targets) for every state, in the workflow's order."""
-    counts = Counter(row.state for row in rows)
+    counts = Counter()
+    for g in groups:
+        counts[g.state] += g.n
     return [(state, str(label), counts.get(state, 0)) for state, label in State.choices]
 
 
@@ -160,53 +183,33 @@ class Series:
 
 
 def replay(scope: Scope, days: list[datetime.date], *, by: str = "street") -> Series:
-    """Done and total at the end of each day, in one pass over the targets' change-log entries.
+    """Done and total at the end of each day, per value of `by` (a span's group) and in all.
 
-    A target stands on a day as its latest entry (highest id) written before the day ended
-    (ledger.asof.entries_on). Entries are read in time order; each time one with a higher id
-    than any before it arrives, it becomes the target's standing from that moment: the change
-    of standing is an event (+1 / -1 to its group's done and total), and the events are summed
-    up to each day's end. Equal to `as_of_snapshots` day by day even if entries were written
-    out of time order.
+    A span stands at the end of each day from its `from_day` up to the day before its `to_day`:
+    its targets (and its done targets) are counted in at the first and out at the second. Two
+    aggregates give those events per day and group; summed in day order up to each day's end,
+    they are what `standing_on` would count that day.
     """
     days = sorted(set(days))
-    visible = {str(pk) for pk in scope.targets().values_list("pk", flat=True)}
-    where = scope.where()
-    paths = sorted({by, *where})
-    entries = (ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, at__lt=day_end(days[-1]))
-               .values_list("object_id", "at", "id", "action", "after__state", *("after__" + p for p in paths)))
-    by_target = defaultdict(list)
-    for object_id, at, pk, action, state, *values in entries.iterator(chunk_size=5000):
-        if object_id in visible:
-            by_target[object_id].append((at, pk, action, state, dict(zip(paths, values, strict=True))))
-    events = []  # (at, group, total change, done change)
-    for entries_of_target in by_target.values():
-        entries_of_target.sort(key=lambda e: (e[0], e[1]))
-        standing = None  # (id, group, counted, done)
-        for at, pk, action, state, values in entries_of_target:
-            if standing is not None and pk < standing[0]:
-                continue  # an older entry written late: the standing one is newer
-            counted = action != ChangeLogEntry.Action.DELETE and all(values.get(k) == v for k, v in where.items())
-            new = (pk, values.get(by), counted, counted and is_done(state))
-            if standing is not None and standing[2]:
-                events.append((at, standing[1], -1, -int(standing[3])))
-            if counted:
-                events.append((at, new[1], 1, int(new[3])))
-            standing = new
+    spans = scope.spans().filter(from_day__lte=days[-1])
+    done = Count("pk", filter=Q(done=True))
+    events = [(day, group, n, d) for day, group, n, d in spans.values("from_day", by)
+              .annotate(n=Count("pk"), d=done).values_list("from_day", by, "n", "d").order_by()]
+    events += [(day, group, -n, -d) for day, group, n, d in spans.filter(to_day__lte=days[-1]).values("to_day", by)
+               .annotate(n=Count("pk"), d=done).values_list("to_day", by, "n", "d").order_by()]
     events.sort(key=lambda e: e[0])
     series = Series(days, [], [])
-    total, done, group_done, group_total = 0, 0, Counter(), Counter()
+    total, done_now, group_done, group_total = 0, 0, Counter(), Counter()
     index = 0
     for day in days:
-        end = day_end(day)
-        while index < len(events) and events[index][0] < end:
-            _at, group, n, d = events[index]
-            total, done = total + n, done + d
+        while index < len(events) and events[index][0] <= day:
+            _day, group, n, d = events[index]
+            total, done_now = total + n, done_now + d
             group_total[group] += n
             group_done[group] += d
             index += 1
         series.total.append(total)
-        series.done.append(done)
+        series.done.append(done_now)
         for group in set(group_total) | set(series.groups):
             series.groups.setdefault(group, [0] * (len(series.done) - 1)).append(group_done[group])
             series.group_totals.setdefault(group, [0] * (len(series.total) - 1)).append(group_total[group])
@@ -238,13 +241,6 @@ def _month_end(day: datetime.date) -> datetime.date:
 
 # --- rebounds, people and money -------------------------------------------------------------------
 
-def ever_ids(scope: Scope, states) -> set[int]:
-    """Targets that stood in one of `states` at some time up to the end of the scope's day."""
-    ids = (ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, at__lt=day_end(scope.day), after__state__in=states)
-           .values_list("object_id", flat=True).distinct())
-    return {int(pk) for pk in ids}
-
-
 @dataclass
 class Rebounds:
     """Targets of one street ever done and ever rebounded by the day."""
@@ -258,21 +254,21 @@ class Rebounds:
         return 100 * self.rebounded / self.closed if self.closed else None
 
 
-def rebounds(scope: Scope, rows: list[Row], order: list[str]) -> list[Rebounds]:
+def rebounds(scope: Scope, order: list[str]) -> list[Rebounds]:
     """Per street (as it stood on the day): targets ever done, targets ever rebounded, and the rate."""
-    closed, rebounded = ever_ids(scope, DONE_STATES), ever_ids(scope, [State.REBOUND])
+    standing = scope.spans(scope.day)
     found = {name: Rebounds(name) for name in order}
-    for row in rows:
-        group = found.setdefault(row.street, Rebounds(row.street))
-        group.closed += row.pk in closed
-        group.rebounded += row.pk in rebounded
+    for states, attr in ((DONE_STATES, "closed"), ([State.REBOUND], "rebounded")):
+        ever = standing.filter(target_id__in=ever_in(states, scope.day))
+        for street, n in ever.values("street").annotate(n=Count("pk")).values_list("street", "n").order_by():
+            setattr(found.setdefault(street, Rebounds(street)), attr, n)
     return list(found.values())
 
 
-def outcomes(scope: Scope, rows: list[Row]) -> dict[str, dict[str, Decimal]]:
+def outcomes(scope: Scope) -> dict[str, dict[str, Decimal]]:
     """People moved, floor area demolished, land recovered and funds spent per street, summed over
     the targets done on the day, as recorded at acceptance and as the records stood then."""
-    done = {row.pk: row.street for row in rows if row.done}
+    done = dict(scope.spans(scope.day).filter(done=True).values_list("target_id", "street"))
     latest = (ChangeLogEntry.objects.filter(object_type=OUTCOME.object_type, at__lt=day_end(scope.day))
               .values("object_id").annotate(last=Max("id")).values("last"))
     entries = (ChangeLogEntry.objects.filter(id__in=latest).exclude(action=ChangeLogEntry.Action.DELETE)
@@ -285,17 +281,19 @@ def outcomes(scope: Scope, rows: list[Row]) -> dict[str, dict[str, Decimal]]:
     return sums
 
 
-def street_ranks(campaign: Campaign, day: datetime.date) -> dict[str, tuple[int, int]]:
-    """{street: (rank, streets)} by share done on the day, over the whole campaign (1 is the best;
-    equal shares share a rank). Only the rank of their own street is shown to a street's users:
-    the other streets' figures stay out of their view."""
+def street_ranks(scope: Scope) -> dict[str, tuple[int, int]]:
+    """{street: (rank, streets)} by share done on the scope's day, over the whole campaign (1 is the
+    best; equal shares share a rank). Only the rank of their own street is shown to a street's
+    users: the other streets' figures stay out of their view."""
+    campaign, day = scope.campaign, scope.day
     shares = {}
     streets = OrgUnit.objects.filter(campaign=campaign, kind=OrgUnit.Kind.STREET).values_list("name", flat=True)
     counts = {name: [0, 0] for name in streets}
-    for snap in as_of_snapshots(Target.objects.filter(campaign=campaign), day).values():
-        if snap.get("street") in counts:
-            counts[snap["street"]][0] += 1
-            counts[snap["street"]][1] += is_done(snap.get("state"))
+    standing = standing_on(day).filter(target_id__in=Target.objects.filter(campaign=campaign).values("pk"))
+    found = standing.values("street").annotate(n=Count("pk"), d=Count("pk", filter=Q(done=True)))
+    for street, total, done in found.values_list("street", "n", "d").order_by():
+        if street in counts:
+            counts[street] = [total, done]
     for name, (total, done) in counts.items():
         shares[name] = done / total if total else 0
     ordered = sorted(shares.values(), reverse=True)

@@ -177,3 +177,49 @@ class DemoDatabase(models.Model):
 
     def __str__(self):
         return "demo database created at %s" % self.created_at.isoformat()
+
+
+class Standing(models.Model):
+    """How a target stood over a span of time, as its change-log entries say: a projection of the
+    log that the command room aggregates in SQL (ledger.standing keeps it and says how it reads).
+
+    A row is a run of a target's entries, in id order, that agree on what the figures count (its
+    groups, state, pilot and priority, or that it was deleted). It stands at the end of each day
+    d with `from_day <= d < to_day` (`to_day` null: up to now): exactly the days on which
+    `asof.entries_on` names one of its entries. Nothing else writes it; it can be dropped and
+    rebuilt from the log at any time.
+    """
+
+    target_id = models.BigIntegerField()
+    entry_id = models.BigIntegerField(help_text="the run's first change-log entry")
+    starts = models.DateTimeField()
+    ends = models.DateTimeField(null=True)
+    from_day = models.DateField()
+    to_day = models.DateField(null=True)
+    # The groups as the snapshot names them (labels by name), blank where it has none.
+    street = models.CharField(max_length=200, blank=True)
+    system = models.CharField(max_length=200, blank=True)
+    target_type = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=20, blank=True)
+    done = models.BooleanField(default=False)
+    pilot = models.BooleanField(default=False)
+    priority = models.BooleanField(default=False)
+    gone = models.BooleanField(default=False, help_text="the run is a deletion: out of the ledger")
+
+    class Meta:
+        indexes = [models.Index(fields=["target_id", "ends"], name="standing_target_idx"),
+                   models.Index(fields=["from_day", "to_day"], name="standing_days_idx")]
+
+    def __str__(self):
+        return "target %s %s from %s" % (self.target_id, self.state or "gone", self.starts.isoformat())
+
+
+class StandingMark(models.Model):
+    """How far the standing projection has read the change log, and under which rules."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_entry_id = models.BigIntegerField(default=0)
+    signature = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return "standing read up to change-log entry %d" % self.last_entry_id
