@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.utils import translation
 
 from taizhang.accounts.models import Membership
@@ -58,6 +59,13 @@ def default_language():
     language active (LocaleMiddleware activates it and nothing deactivates it after)."""
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: a figure cached under a state of the change log
+    another test's database also reached is not this test's."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -19,12 +19,13 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from taizhang.accounts.scoping import seen_through
 from taizhang.campaigns.models import Campaign, OrgUnit
 from taizhang.core.models import ChangeLogEntry
 from taizhang.ledger.asof import day_end
 from taizhang.ledger.models import DONE_STATES, Target
 from taizhang.ledger.selectors import ledger_targets
-from taizhang.ledger.standing import ever_in, spans_stood, standing_on, standing_refresh
+from taizhang.ledger.standing import campaign_spans, ever_in, spans_stood, standing_on, standing_refresh
 from taizhang.remediation.models import Outcome
 from taizhang.remediation.snapshots import OUTCOME
 
@@ -82,7 +83,9 @@ class Scope:
     def spans(self, day: datetime.date | None = None):
         """The spans of the user's targets in the unit (a day given: those standing at its end)."""
         spans = standing_on(day) if day is not None else spans_stood()
-        return spans.filter(target_id__in=self.targets().values("pk"), **self.where())
+        # One who sees the whole campaign: no list of targets to match.
+        targets = None if seen_through(self.user, self.campaign) is None else self.targets()
+        return campaign_spans(spans, self.campaign, targets).filter(**self.where())
 
     def where(self) -> dict:
         """The unit as a condition on a snapshot, or a span (labels by name)."""
@@ -289,7 +292,7 @@ def street_ranks(scope: Scope) -> dict[str, tuple[int, int]]:
     shares = {}
     streets = OrgUnit.objects.filter(campaign=campaign, kind=OrgUnit.Kind.STREET).values_list("name", flat=True)
     counts = {name: [0, 0] for name in streets}
-    standing = standing_on(day).filter(target_id__in=Target.objects.filter(campaign=campaign).values("pk"))
+    standing = campaign_spans(standing_on(day), campaign, None)
     found = standing.values("street").annotate(n=Count("pk"), d=Count("pk", filter=Q(done=True)))
     for street, total, done in found.values_list("street", "n", "d").order_by():
         if street in counts:

@@ -108,6 +108,13 @@ def _encode(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def changelog_head_hash() -> str:
+    """The hash of the log's last entry: whatever is logged moves it on, and no other state of
+    the log has it (not even one restored from a backup and written on since), so a figure
+    cached under it is current as long as it is."""
+    return ChainHead.objects.filter(pk=1).values_list("last_hash", flat=True).first() or ""
+
+
 def changelog_append(*, changes: list[Change], actor=None, reason: str = "") -> int:
     """Append entries for `changes`, in order, inside the caller's transaction (or, inside
     `changelog_batch`, with the batch's other entries when it ends)."""

@@ -191,6 +191,9 @@ class Standing(models.Model):
     """
 
     target_id = models.BigIntegerField()
+    # The target's campaign while the target is in the ledger (null once it is deleted): a whole
+    # campaign's figures filter on it, which SQLite scans in order rather than probe per target.
+    campaign_id = models.BigIntegerField(null=True)
     entry_id = models.BigIntegerField(help_text="the run's first change-log entry")
     starts = models.DateTimeField()
     ends = models.DateTimeField(null=True)

@@ -26,10 +26,11 @@ import json
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, JSONField, Q, QuerySet, When
 from django.utils import timezone
 
 from taizhang.campaigns.models import Campaign, OrgUnit
+from taizhang.core.bulk import insert_rows, update_rows
 from taizhang.core.db import atomic
 from taizhang.core.models import ChangeLogEntry
 
@@ -55,6 +56,12 @@ def standing_refresh() -> int:
     return _catch_up(signature)
 
 
+def campaign_spans(spans: QuerySet, campaign, targets: QuerySet | None) -> QuerySet:
+    """`spans` of the campaign's targets, or of `targets` among them (None: all of them)."""
+    spans = spans.filter(campaign_id=campaign.pk)
+    return spans if targets is None else spans.filter(target_id__in=targets.values("pk"))
+
+
 def standing_on(day) -> QuerySet:
     """The spans that stood at the end of `day`: one per target then in the ledger."""
     return Standing.objects.filter(gone=False, from_day__lte=day).filter(Q(to_day__isnull=True) | Q(to_day__gt=day))
@@ -72,7 +79,11 @@ def ever_in(states: Iterable[str], day) -> QuerySet:
 
 
 def _log(after_id: int) -> QuerySet:
-    return ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE, id__gt=after_id)
+    """Entries after `after_id`, of every kind, by id: a range of the primary key (a filter on
+    the kind would lead SQLite to the kind's index and a sort of all its entries). The targets'
+    snapshots are read, the others' left in the database."""
+    snapshot = Case(When(object_type=OBJECT_TYPE, then="after"), output_field=JSONField())
+    return ChangeLogEntry.objects.filter(id__gt=after_id).order_by("id").annotate(snapshot=snapshot)
 
 
 def _signature() -> str:
@@ -90,11 +101,14 @@ def _catch_up(signature: str) -> int:
         mark.last_entry_id, mark.signature = 0, signature
     read = 0
     priorities = _Priorities()
-    while chunk := list(_log(mark.last_entry_id).order_by("id")
-                        .values_list("id", "object_id", "at", "action", "after")[:CHUNK]):
-        _apply(chunk, priorities)
+    while chunk := list(_log(mark.last_entry_id)
+                        .values_list("id", "object_type", "object_id", "at", "action", "snapshot")[:CHUNK]):
         mark.last_entry_id = chunk[-1][0]
-        read += len(chunk)
+        targets = [(pk, object_id, at, action, after) for pk, kind, object_id, at, action, after in chunk
+                   if kind == OBJECT_TYPE]
+        if targets:
+            _apply(targets, priorities)
+            read += len(targets)
     mark.save()
     return read
 
@@ -113,8 +127,8 @@ class _Priorities:
         return bool(self.rules[campaign_id](after))
 
 
-def _key(span: Standing) -> tuple:
-    return tuple(getattr(span, name) for name in KEY)
+def _key(span: dict) -> tuple:
+    return tuple(span[name] for name in KEY)
 
 
 def _counted(action: str, after: dict | None, campaign_id: int | None, priorities: _Priorities) -> dict:
@@ -127,31 +141,39 @@ def _counted(action: str, after: dict | None, campaign_id: int | None, prioritie
             "pilot": bool(after.get("is_pilot")), "priority": priorities(campaign_id, after), "gone": False}
 
 
+FIELDS = ["target_id", "campaign_id", "entry_id", "starts", "ends", "from_day", "to_day", *KEY]
+
+
 def _apply(chunk: list[tuple], priorities: _Priorities) -> None:
-    """Add a chunk of entries, in id order, to the spans."""
+    """Add a chunk of entries, in id order, to the spans (kept as dicts, written by core.bulk)."""
     ids = {int(object_id) for _pk, object_id, *_rest in chunk}
     campaigns = dict(Target.objects.filter(pk__in=ids).values_list("pk", "campaign_id"))
     earliest = min(at for _pk, _object_id, at, *_rest in chunk)
     # Every stored span an entry of the chunk can end: the open ones, and any ending later than it.
-    spans: dict[int, list[Standing]] = {}
-    for span in Standing.objects.filter(target_id__in=ids).filter(Q(ends__isnull=True) | Q(ends__gt=earliest)):
-        spans.setdefault(span.target_id, []).append(span)
+    spans: dict[int, list[dict]] = {}
+    stored = Standing.objects.filter(target_id__in=ids).filter(Q(ends__isnull=True) | Q(ends__gt=earliest))
+    for span in stored.values("pk", "target_id", "starts", "ends", *KEY):
+        spans.setdefault(span["target_id"], []).append(span)
     new, changed = [], {}
     for pk, object_id, at, action, after in chunk:
         target_id = int(object_id)
         counted = _counted(action, after, campaigns.get(target_id), priorities)
         mine = spans.setdefault(target_id, [])
-        current = next((s for s in mine if s.ends is None), None)
-        if current is not None and at >= current.starts and _key(current) == tuple(counted[k] for k in KEY):
+        current = next((s for s in mine if s["ends"] is None), None)
+        if current is not None and at >= current["starts"] and _key(current) == _key(counted):
             continue  # it stands as the open span does, from a later time: the span goes on
         day = timezone.localdate(at)
         for span in mine:
-            if span.ends is None or span.ends > at:
-                span.ends, span.to_day = at, day
-                if span.pk is not None:
-                    changed[span.pk] = span
-        span = Standing(target_id=target_id, entry_id=pk, starts=at, from_day=day, **counted)
+            if span["ends"] is None or span["ends"] > at:
+                span["ends"], span["to_day"] = at, day
+                if "pk" in span:
+                    changed[span["pk"]] = span
+        span = {"target_id": target_id, "campaign_id": campaigns.get(target_id), "entry_id": pk, "starts": at,
+                "ends": None, "from_day": day, "to_day": None, **counted}
         mine.append(span)
         new.append(span)
-    Standing.objects.bulk_update(list(changed.values()), ["ends", "to_day"], batch_size=1000)
-    Standing.objects.bulk_create(new, batch_size=1000)
+    update_rows(Standing, list(changed.values()), ["ends", "to_day"])
+    insert_rows(Standing, new, FIELDS)
+    # A target deleted since leaves every campaign's figures, its past included (as the ledger's
+    # as-of filters, which read the targets there are, leave it).
+    Standing.objects.filter(target_id__in=ids - set(campaigns), campaign_id__isnull=False).update(campaign_id=None)

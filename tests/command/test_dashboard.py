@@ -5,13 +5,14 @@ import datetime
 import io
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from python_calamine import CalamineWorkbook
 
 from taizhang.core.models import ChangeLogEntry
 from tests.conftest import ledger_state, make_target
-from tests.history import TODAY, noon
+from tests.history import TODAY, close, noon
 
 CHARTS = ["burnup", "milestones", "streets", "forecast", "systems", "types", "states", "groups", "rebounds",
           "outcomes"]
@@ -273,14 +274,29 @@ def test_today_is_the_default_day(client, history, personas):
 def test_the_number_of_queries_does_not_grow_with_the_ledger(client, targets, personas, units):
     client.force_login(personas["lee"])
     client.get("/command/")
+    cache.clear()  # the board computed, not served from the cache
     with CaptureQueriesContext(connection) as small:
         client.get("/command/")
     for n in range(20):
         make_target(units, "BJ-%04d" % n, "BJ", "SG")
     client.get("/command/")  # brings the projection up to the new entries (ledger.standing)
+    cache.clear()
     with CaptureQueriesContext(connection) as large:
         client.get("/command/")
     assert len(large.captured_queries) == len(small.captured_queries) <= 25
+    with CaptureQueriesContext(connection) as cached:
+        client.get("/command/")
+    assert len(cached.captured_queries) < len(large.captured_queries)
+
+
+def test_a_cached_board_gives_way_to_the_next_write(client, history, personas, clock, units):
+    done = _board(client, personas["lee"]).summary["done"]
+    assert _board(client, personas["lee"]).summary["done"] == done  # served from the cache
+    with clock.at(TODAY):
+        close(make_target(units, "GC-0050", "GC", "JT"), TODAY, personas["carol"], clock)
+    assert _board(client, personas["lee"]).summary["done"] == done + 1
+    # The cache is per user: a street user's board is its own.
+    assert _board(client, personas["alice"]).summary["done"] < done + 1
 
 
 def test_another_campaign_shows_its_own_milestones_and_nothing_of_the_first(client, history, personas):
