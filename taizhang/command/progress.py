@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -259,12 +259,14 @@ class Rebounds:
 
 def rebounds(scope: Scope, order: list[str]) -> list[Rebounds]:
     """Per street (as it stood on the day): targets ever done, targets ever rebounded, and the rate."""
-    standing = scope.spans(scope.day)
+    ever = {"closed": ever_in(DONE_STATES, scope.day), "rebounded": ever_in([State.REBOUND], scope.day)}
+    counts = (scope.spans(scope.day).annotate(**{name: Exists(spans) for name, spans in ever.items()})
+              .values("street").annotate(**{"n_" + name: Count("pk", filter=Q(**{name: True})) for name in ever})
+              .values_list("street", "n_closed", "n_rebounded").order_by())
     found = {name: Rebounds(name) for name in order}
-    for states, attr in ((DONE_STATES, "closed"), ([State.REBOUND], "rebounded")):
-        ever = standing.filter(target_id__in=ever_in(states, scope.day))
-        for street, n in ever.values("street").annotate(n=Count("pk")).values_list("street", "n").order_by():
-            setattr(found.setdefault(street, Rebounds(street)), attr, n)
+    for street, closed, rebounded in counts:
+        group = found.setdefault(street, Rebounds(street))
+        group.closed, group.rebounded = closed, rebounded
     return list(found.values())
 
 

@@ -3,26 +3,21 @@
 import io
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import FileResponse, Http404
 from django.shortcuts import render
-from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from taizhang.accounts.scoping import seen_through, units_visible_q
 from taizhang.campaigns.models import OrgUnit
-from taizhang.core.changelog import changelog_head_hash
 from taizhang.core.requests import InputRefused
 from taizhang.ledger.selectors import current_campaign, ledger_unit
 
 from . import forecast
+from .caching import cached, request_key
 from .charts import board
 from .forms import ScopeForm
 from .progress import Scope, done_definition, today
 from .xlsx import chart_filename, chart_title, write_chart
-
-# A board unused this long leaves the cache (a write replaces it sooner: its key changes).
-BOARD_SECONDS = 3600
 
 
 def _scope(request) -> tuple[Scope, ScopeForm]:
@@ -39,19 +34,15 @@ def _scope(request) -> tuple[Scope, ScopeForm]:
 
 
 def _board(request):
-    """The board for the request's scope: computed once per user, scope, day and language for
-    each state of the change log (every write moves its head on, and the board reads nothing
-    the log does not hold), then served from the cache until the next write."""
+    """The board for the request's scope, kept while the change log stands still (caching)."""
+    key = request_key("board", request)  # before anything is read
     scope, form = _scope(request)
-    key = "command-board:%s:%s:%s:%s:%s:%s" % (request.user.pk, scope.campaign.pk, scope.unit.pk if scope.unit else "",
-                                               scope.day.isoformat(), get_language(), changelog_head_hash())
-    found = cache.get(key)
-    if found is None:
+
+    def compute():
         # Where their street ranks among all the streets: for those who see the campaign through a street.
         ranked = [u for u in seen_through(request.user, scope.campaign) or () if u.kind == OrgUnit.Kind.STREET]
-        found = board(scope, with_rank=bool(ranked))
-        cache.set(key, found, BOARD_SECONDS)
-    return found, form
+        return board(scope, with_rank=bool(ranked))
+    return cached(key, compute), form
 
 
 @require_GET

@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import Case, F, JSONField, Q, QuerySet, When
+from django.db.models import Case, F, JSONField, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from taizhang.campaigns.models import Campaign, OrgUnit
@@ -73,9 +73,10 @@ def spans_stood() -> QuerySet:
 
 
 def ever_in(states: Iterable[str], day) -> QuerySet:
-    """The ids of targets that stood in one of `states` in an entry written by the end of `day`
-    (a subquery for `target_id__in`)."""
-    return Standing.objects.filter(from_day__lte=day, state__in=list(states)).values("target_id")
+    """The spans, of the target of the span the query is about (`OuterRef("target_id")`), that were
+    in one of `states` in an entry written by the end of `day`: an `Exists` says whether the target
+    ever stood so by then."""
+    return Standing.objects.filter(target_id=OuterRef("target_id"), from_day__lte=day, state__in=list(states))
 
 
 def _log(after_id: int) -> QuerySet:

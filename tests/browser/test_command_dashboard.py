@@ -2,12 +2,15 @@
 street's ledger with the same count, and the day moved back to the end of the first phase; on
 a desktop and at a phone's width, under the production Content-Security-Policy."""
 
+import datetime
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from taizhang.ledger.demo import DEMO_PASSWORD, demo_database_claim
+from taizhang.remediation.demo import demo_in_motion, story_until
+from tests.conftest import PASSWORD, PRESET
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -92,3 +95,53 @@ def test_charts_follow_the_window_and_speak_english_when_switched(page, history,
     legend = page.evaluate(
         "echarts.getInstanceByDom(document.querySelector('[data-chart=\"burnup\"]')).getOption().series[0].name")
     assert legend == "Done"
+
+
+# The demo campaign in motion, as `make run` shows it: its story stopped at the default day,
+# which falls on today (the campaign's days moved so), then the leader's way through it.
+
+@pytest.fixture
+def demo(server, settings):
+    settings.DEBUG = True  # demo data is written in the development profile only
+    text = PRESET.read_text(encoding="utf-8")
+    demo_database_claim()
+    made = demo_in_motion(text=text, source=PRESET.name, seed=2015, total=None, until=story_until(text, None))
+    settings.DEBUG = False
+    return made
+
+
+def _ledger_total(page) -> int:
+    return int(re.search(r"\d+", page.locator("#results p.muted").first.inner_text()).group())
+
+
+def test_the_leader_in_the_demo_in_motion_on_a_desktop_and_a_phone(page, demo):
+    first_phase_end = datetime.date(2015, 12, 31) + datetime.timedelta(days=demo.shift)
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", "leader")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
+    page.click("#command-link")
+    page.wait_for_url("**/command/")
+    warning = page.locator("#warnings tr.warning").first
+    street = warning.locator("td").first.inner_text().strip()
+    box = page.locator('[data-chart="streets"]')
+    box.scroll_into_view_if_needed()
+    expect(box).to_have_attribute("data-drawn", "1")
+    categories = page.evaluate(
+        "echarts.getInstanceByDom(document.querySelector('[data-chart=\"streets\"]')).getOption().yAxis[0].data")
+    bar = page.evaluate(BAR_MIDDLE, ["streets", categories.index(street)])
+    page.mouse.click(bar["x"], bar["y"])
+    page.wait_for_url(re.compile(r"/ledger/\?.*done=on"))
+    assert _ledger_total(page) == bar["count"] > 0
+    expect(page.locator("#results table.ledger tbody tr td.state").first).to_have_text("已销账")
+
+    page.go_back()
+    page.wait_for_url("**/command/")
+    for width in (1280, PHONE["width"]):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.fill("#scope-form input[name=as_of]", first_phase_end.isoformat())
+        page.click("#scope-form button[type=submit]")
+        page.wait_for_url("**/command/?as_of=%s*" % first_phase_end.isoformat())
+        expect(page.locator("#summary article").nth(1).locator("h3")).to_have_text("88")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -118,7 +118,7 @@ def test_points_are_compact_and_read_in_one_query_however_many(client, placed, p
                                                                django_assert_num_queries):
     carol = personas["carol"]
     client.force_login(carol)
-    with django_assert_num_queries(8) as few:  # session, user, memberships, campaigns …
+    with django_assert_num_queries(9) as few:  # session, user, the log's head, memberships, campaigns …
         client.get(POINTS)
     assert sum('"ledger_target"' in q["sql"] for q in few.captured_queries) == 1
     for n in range(40):
@@ -127,6 +127,24 @@ def test_points_are_compact_and_read_in_one_query_however_many(client, placed, p
         data = client.get(POINTS).json()
     assert len(data["i"]) == 45 and set(data) == {"system", "states", "i", "c", "x", "y", "k", "n"}
     assert len(json.dumps(data, separators=(",", ":"))) < 45 * 60
+
+
+def test_points_are_kept_while_the_log_stands_still_and_not_modified_for_the_same_etag(
+        client, placed, personas, units, django_assert_max_num_queries):
+    client.force_login(personas["carol"])
+    first = client.get(POINTS)
+    etag = first.headers["ETag"]
+    with django_assert_max_num_queries(3):  # session, user, the log's head: no target is read
+        again = client.get(POINTS, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert client.get(POINTS).content == first.content
+    make_target(units, "GC-0200", "GC", "JT", longitude=Decimal("116.18"), latitude=Decimal("39.9"))
+    changed = client.get(POINTS, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert len(changed.json()["i"]) == len(first.json()["i"]) + 1
+    # Another user asking the same is answered for their own scope, not from the first's.
+    client.force_login(personas["alice"])
+    assert client.get(POINTS, HTTP_IF_NONE_MATCH=changed.headers["ETag"]).status_code == 200
 
 
 def test_each_point_is_converted_to_the_maps_system(client, placed, personas, settings):
