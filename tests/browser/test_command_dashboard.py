@@ -124,7 +124,7 @@ def test_the_leader_in_the_demo_in_motion_on_a_desktop_and_a_phone(page, demo):
     page.click("#command-link")
     page.wait_for_url("**/command/")
     warning = page.locator("#warnings tr.warning").first
-    street = warning.locator("td").first.inner_text().strip()
+    street = warning.locator("th.street").inner_text().strip()
     box = page.locator('[data-chart="streets"]')
     box.scroll_into_view_if_needed()
     expect(box).to_have_attribute("data-drawn", "1")
