@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from taizhang.core.coordinates import CoordinateSystem
+
 from .models import Outcome, PilotLesson, Tenant, Verification
 
 
@@ -12,8 +14,15 @@ class VerificationForm(forms.ModelForm):
     class Meta:
         model = Verification
         fields = ["land_rights", "land_rights_holder", "rented_floor_area", "resident_population",
-                  "business_count", "hazards", "longitude", "latitude", "notes"]
+                  "business_count", "hazards", "longitude", "latitude", "coordinate_system", "notes"]
         widgets = {"hazards": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["coordinate_system"].required = False  # not given: a phone's reading, WGS-84
+
+    def clean_coordinate_system(self):
+        return self.cleaned_data.get("coordinate_system") or CoordinateSystem.WGS84
 
 
 class TenantForm(forms.ModelForm):

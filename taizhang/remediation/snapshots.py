@@ -102,7 +102,8 @@ def _of_target(record) -> str:
 VERIFICATION = declare(
     "remediation.verification", Verification,
     ("land_rights", "land_rights_holder", "hazards", "notes", "rented_floor_area", "longitude", "latitude",
-     "resident_population", "business_count", "tenants", "street_confirmed_by", "holder_confirmed_by"),
+     "coordinate_system", "resident_population", "business_count", "tenants", "street_confirmed_by",
+     "holder_confirmed_by"),
     target="target_id", special={"tenants": Field(_tenants, whole=True, show=_show_tenants)},
     headings={"tenants": _("Tenants"), "street_confirmed_by": _("confirmed for the street by"),
               "holder_confirmed_by": _("confirmed for the rights holder by")},

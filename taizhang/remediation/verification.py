@@ -36,13 +36,14 @@ def verifications_record(*, actor, items: list[dict]) -> list[Verification]:
         target, facts = item["target"], item["facts"]
         if not may(actor, target, Action.VERIFICATION_RECORD):
             raise RemediationError(_("Your role may not record a verification for this target."))
-        # A point read on site (a phone's or a GPS's: WGS-84) must lie in the district, as the
+        # A point read on site must lie in the district, in the system it was read in, as the
         # ledger it will correct checks every point (ledger.checking.location_problem).
-        point = [facts.get(name) if facts.get(name) is not None else getattr(target, name)
-                 for name in ("longitude", "latitude")]
-        if any(facts.get(name) is not None for name in ("longitude", "latitude")) and (
-                problem := location_problem(target.campaign.map_box(), *point, CoordinateSystem.WGS84)):
-            raise RemediationError(problem[1])
+        if any(facts.get(name) is not None for name in ("longitude", "latitude")):
+            if any(facts.get(name) is None for name in ("longitude", "latitude")):
+                raise RemediationError(_("Give the point's longitude and latitude both."))
+            system = facts.get("coordinate_system") or CoordinateSystem.WGS84
+            if problem := location_problem(target.campaign.map_box(), facts["longitude"], facts["latitude"], system):
+                raise RemediationError(problem[1])
         verification = Verification(target=item["target"], created_by=actor, **item["facts"])
         verification.full_clean()
         verifications.append(verification)
@@ -104,8 +105,6 @@ def verifications_confirm(*, verifications: list[Verification], actor) -> list[V
     for verification in verifications:
         if verification.confirmed:
             changes = {f: v for f, _old, v in differences(verification)}
-            if "longitude" in changes or "latitude" in changes:
-                changes["coordinate_system"] = CoordinateSystem.WGS84  # read on site, as phones and GPS give it
             if changes:
                 target = verification.target
                 target.refresh_from_db()
@@ -121,6 +120,11 @@ def differences(verification: Verification) -> list[tuple[str, object, object]]:
         value = getattr(verification, field)
         if value not in (None, "") and value != getattr(target, field):
             found.append((field, getattr(target, field), value))
+    # A point is its numbers in its system: the same numbers in another system are another point.
+    if verification.longitude is not None and verification.coordinate_system != target.coordinate_system:
+        found += [(field, getattr(target, field), getattr(verification, field))
+                  for field in ("longitude", "latitude") if field not in {f for f, _o, _v in found}]
+        found.append(("coordinate_system", target.coordinate_system, verification.coordinate_system))
     if verification.land_rights_holder and verification.land_rights_holder != target.land_rights_unit:
         found.append(("land_rights_unit", target.land_rights_unit, verification.land_rights_holder))
     return found

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may, sees_whole_campaign
+from taizhang.core.coordinates import CoordinateSystem
 from taizhang.core.errors import ServiceError
 from taizhang.ledger.models import Target
 from taizhang.ledger.selectors import current_campaign, ledger_targets
@@ -55,7 +56,9 @@ def work(request, pk):
 
 def _labelled(diffs):
     """A verification's differences headed by the ledger's column names, not the fields'."""
-    return [(capfirst(label(Target, field)), ledger, found) for field, ledger, found in diffs]
+    shown = {"coordinate_system": lambda value: CoordinateSystem(value).label}
+    return [(capfirst(label(Target, field)), *map(shown.get(field, str), (ledger, found)))
+            for field, ledger, found in diffs]
 
 
 @require_POST

@@ -5,7 +5,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
+from taizhang.core.coordinates import CoordinateSystem
 from taizhang.core.models import ChangeLogEntry
 from taizhang.core.transitions import TransitionRefused
 from taizhang.ledger.models import Target
@@ -29,6 +31,34 @@ def _verified(target, personas, **facts):
     verification_confirm(verification=verification, actor=personas["alice"])
     verification_confirm(verification=verification, actor=personas["dan"])
     return verification
+
+
+def test_a_point_copied_from_a_gcj02_map_corrects_the_ledger_in_its_own_system(targets, personas):
+    target = targets["GC-0001"]
+    _verified(target, personas, longitude=Decimal("116.180000"), latitude=Decimal("39.910000"),
+              coordinate_system=CoordinateSystem.GCJ02)
+    target.refresh_from_db()
+    assert (target.longitude, target.latitude, target.coordinate_system) == (
+        Decimal("116.180000"), Decimal("39.910000"), CoordinateSystem.GCJ02)
+    # The same numbers read by a phone (WGS-84) are another point: the system changes with them.
+    _verified(target, personas, longitude=Decimal("116.180000"), latitude=Decimal("39.910000"))
+    target.refresh_from_db()
+    assert target.coordinate_system == CoordinateSystem.WGS84
+
+
+@pytest.mark.parametrize(("facts", "message"), [
+    ({"longitude": Decimal("116.18")}, "longitude and latitude both"),
+    ({"longitude": Decimal("39.91"), "latitude": Decimal("116.18"), "coordinate_system": CoordinateSystem.BD09},
+     "swapped"),
+    ({"longitude": Decimal("117.5"), "latitude": Decimal("39.91"), "coordinate_system": CoordinateSystem.GCJ02},
+     "117.500000, 39.910000 lies outside the district"),
+])
+def test_a_point_that_cannot_be_where_it_is_said_is_refused_and_nothing_recorded(targets, personas, facts, message):
+    target = targets["GC-0001"]
+    before = (_state(target), Verification.objects.count())
+    with translation.override("en"), pytest.raises(RemediationError, match=message):
+        verification_record(target=target, actor=personas["alice"], facts=facts)
+    assert (_state(target), Verification.objects.count()) == before
 
 
 def test_verified_needs_a_confirmed_verification(targets, personas):

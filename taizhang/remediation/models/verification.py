@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from taizhang.core.coordinates import CoordinateSystem
 from taizhang.ledger.models import Target
 
 
@@ -27,6 +28,11 @@ class Verification(models.Model):
     hazards = models.TextField(_("hazards"), blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # A phone's or a GPS's reading is WGS-84; a point copied from 高德 or 腾讯 maps GCJ-02, from 百度 BD-09.
+    coordinate_system = models.CharField(
+        _("coordinate system"), max_length=8, choices=CoordinateSystem, default=CoordinateSystem.WGS84,
+        help_text=_("WGS-84 for a phone's or a GPS's reading; GCJ-02 for a point copied from 高德 or 腾讯 maps; "
+                    "BD-09 from 百度."))
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
