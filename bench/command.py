@@ -157,7 +157,40 @@ def measure(size: int, requests: int) -> dict:
         found.append({"user": username, "page": label, "queries": count,
                       "cold": percentiles(cold), "warm": percentiles(warm),
                       "floor_ms": _bare(connection, heaviest["sql"]), "floor_sql": heaviest["sql"][:160]})
-    return {"size": size, "database": database_label(), "projection": projection, "pages": found}
+    leader = get_user_model().objects.get(username="leader")
+    return {"size": size, "database": database_label(), "projection": projection, "pages": found,
+            "stages": {"past": stages(leader, campaign, PAST_DAY), "today": stages(leader, campaign, None)}}
+
+
+def stages(user, campaign, day: str | None) -> list[tuple[str, float]]:
+    """Where a cold board's time goes, stage by stage: (stage, median ms of 3) for the leader."""
+    import datetime
+
+    from taizhang.command import forecast as fc
+    from taizhang.command import progress as pg
+    from taizhang.command.charts import board
+
+    day = datetime.date.fromisoformat(day) if day else pg.today()
+    scope = pg.Scope(user, campaign, day)
+    days = pg.burnup_days(campaign, day) + fc.sample_days(day)
+    streets = list(campaign.units.filter(kind="street").values_list("name", flat=True))
+    steps = [("bring the projection up to date (nothing new)", lambda: pg.Scope(user, campaign, day)),
+             ("a day's counts by group (groups_on)", lambda: pg.groups_on(scope)),
+             ("the burn-up over %d days (replay)" % len(set(days)), lambda: pg.replay(scope, days)),
+             ("rebounds by street", lambda: pg.rebounds(scope, streets)),
+             ("people and money (outcomes)", lambda: pg.outcomes(scope)),
+             ("streets' ranks", lambda: pg.street_ranks(scope)),
+             ("the whole board (all of the above, the charts and forecasts)",
+              lambda: board(scope, with_rank=True))]
+    found = []
+    for label, run in steps:
+        runs = []
+        for _i in range(3):
+            t0 = perf_counter()
+            run()
+            runs.append((perf_counter() - t0) * 1000)
+        found.append((label, statistics.median(runs)))
+    return found
 
 
 def _reads_the_ledger(sql: str) -> bool:
@@ -228,7 +261,12 @@ def render(results: list[dict], info: dict, vendor: str, command: str) -> str:
                 p["page"], p["user"], p["queries"], p["cold"]["p50"], p["cold"]["p95"], p["warm"]["p50"],
                 p["warm"]["p95"], p["floor_ms"], p["cold"]["p95"] / p["floor_ms"]))
         lines.append("")
-    lines += ["Each page's floor is the heaviest query it ran, as bare SQL:", ""]
+    lines += ["### Where a cold board's time goes at %s targets" % f"{biggest['size']:,}", "",
+              "The leader's board computed in the bench process, each stage alone (median of 3, ms):", "",
+              "| stage | %s | today |" % PAST_DAY, "| --- | ---: | ---: |"]
+    lines += ["| %s | %.0f | %.0f |" % (label, a, b) for (label, a), (_l, b)
+              in zip(biggest["stages"]["past"], biggest["stages"]["today"], strict=True)]
+    lines += ["", "Each page's floor is the heaviest query it ran, as bare SQL:", ""]
     lines += ["- %s as %s: `%s…`" % (p["page"], p["user"], p["floor_sql"].replace("`", "'"))
               for p in biggest["pages"]]
     return "\n".join(lines)
