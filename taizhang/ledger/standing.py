@@ -94,24 +94,35 @@ def _signature() -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-@atomic
 def _catch_up(signature: str) -> int:
+    read, priorities = 0, _Priorities()
+    while (chunk_read := _catch_up_chunk(signature, priorities)) is not None:
+        read += chunk_read
+    return read
+
+
+@atomic
+def _catch_up_chunk(signature: str, priorities: "_Priorities") -> int | None:
+    """The next chunk of entries read into the spans, with the mark moved past them, in a
+    transaction of its own: a long rebuild holds SQLite's one write lock a chunk at a time, and
+    whoever refreshes meanwhile waits for the chunk, then reads on. The target entries read, or
+    None when there were none left."""
     mark, _created = StandingMark.objects.select_for_update().get_or_create(pk=1)
     if mark.signature != signature:
         Standing.objects.all().delete()
         mark.last_entry_id, mark.signature = 0, signature
-    read = 0
-    priorities = _Priorities()
-    while chunk := list(_log(mark.last_entry_id)
-                        .values_list("id", "object_type", "object_id", "at", "action", "snapshot")[:CHUNK]):
+    chunk = list(_log(mark.last_entry_id).values_list("id", "object_type", "object_id", "at", "action", "snapshot")
+                 [:CHUNK])
+    if chunk:
         mark.last_entry_id = chunk[-1][0]
-        targets = [(pk, object_id, at, action, after) for pk, kind, object_id, at, action, after in chunk
-                   if kind == OBJECT_TYPE]
-        if targets:
-            _apply(targets, priorities)
-            read += len(targets)
     mark.save()
-    return read
+    if not chunk:
+        return None
+    targets = [(pk, object_id, at, action, after) for pk, kind, object_id, at, action, after in chunk
+               if kind == OBJECT_TYPE]
+    if targets:
+        _apply(targets, priorities)
+    return len(targets)
 
 
 class _Priorities:

@@ -2,14 +2,17 @@
 what it derives from changes. That it equals the as-of ledger for every day, out-of-order entries
 included, is held by tests/command/test_progress.py over random histories."""
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from taizhang.ledger.asof import as_of_snapshots, snapshot_priority
-from taizhang.ledger.models import Standing, Target
+from taizhang.core.models import ChangeLogEntry
+from taizhang.ledger.asof import OBJECT_TYPE, as_of_snapshots, snapshot_priority
+from taizhang.ledger.models import Standing, StandingMark, Target
 from taizhang.ledger.standing import standing_on, standing_refresh
 from tests.conftest import make_target
 from tests.history import TODAY
+from tests.racing import race
 
 
 def _priorities(campaign) -> int:
@@ -43,3 +46,21 @@ def test_a_refresh_reads_only_the_entries_appended_since(history, units):
     assert standing_refresh() == 1
     added = Target.objects.get(code="GC-0099")
     assert standing_on(TODAY).filter(target_id=added.pk).get().state == Target.State.REGISTERED
+
+
+def _refresh_in_child() -> int:
+    return standing_refresh()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_refreshes_at_once_read_each_entry_once(history):
+    """Two processes bringing the projection up to date together: one reads each chunk, the
+    other waits for it and reads on; the spans are those one refresh alone makes."""
+    answers = race("tests.ledger.test_standing:_refresh_in_child", [(), ()])
+    assert not [a for a in answers if isinstance(a, str)], answers
+    assert sum(answers) == ChangeLogEntry.objects.filter(object_type=OBJECT_TYPE).count()
+    made = sorted(Standing.objects.values_list("entry_id", "ends", "state"))
+    StandingMark.objects.all().delete()
+    Standing.objects.all().delete()
+    standing_refresh()
+    assert sorted(Standing.objects.values_list("entry_id", "ends", "state")) == made
