@@ -62,6 +62,7 @@ bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/workflow.py
 	$(BIN)/python bench/demo_story.py
+	$(BIN)/python bench/command.py
 	$(BIN)/python bench/contention.py $(BENCH_ARGS)
 
 lint: install

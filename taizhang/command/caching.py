@@ -3,9 +3,9 @@
 Every figure the dashboard and the map give is read from what the change log holds (the
 targets, their history and its projection, the campaign, the memberships that scope a user),
 and every write appends to the log and moves its head on. So an answer computed for one user
-and one question is the same answer until the head moves: it is kept in Django's cache under
-(what was asked, who asked, the head's hash), and for the map's data the same makes an ETag,
-so that a browser asking again gets "not modified" without a figure being read.
+and one question is the same answer until the head moves: a board is kept in Django's cache
+under (what was asked, who asked, the head's hash), and for the map's data the same key is an
+ETag, so that a browser asking again gets "not modified" without a figure being read.
 
 The head is read before the answer is computed, never after: a write landing in between makes
 the answer newer than its key, which the next request replaces, never older.
