@@ -10,6 +10,7 @@ import re
 import unicodedata
 from decimal import Decimal
 from functools import partial
+from operator import itemgetter
 
 from django.utils.translation import gettext as _
 
@@ -362,12 +363,13 @@ def check_rows(table, labels: Labels, progress=None) -> tuple[list[tuple[int, di
     be read gives BAD in place of its value, and only a column that had one is searched.
     """
     numbers = [number for number, _cells in table.rows]
+    rows = [cells for _number, cells in table.rows]
     parsers = [(index, BY_FIELD[name]) for index, name in table.columns.items() if BY_FIELD[name].kind != "readonly"]
     found = []  # (row position, column position, Problem), sorted into row order at the end
     names, columns = [], []
     for position, (index, column) in enumerate(parsers):
         failures = []
-        values = list(map(_cell_parser(column, labels, failures), [cells[index] for _n, cells in table.rows]))
+        values = list(map(_cell_parser(column, labels, failures), map(itemgetter(index), rows)))
         header = str(column.header)
         if failures:  # in the order of the rows that gave BAD
             failed = iter(failures)
@@ -391,8 +393,8 @@ def check_rows(table, labels: Labels, progress=None) -> tuple[list[tuple[int, di
         found += _duplicate_codes(columns[names.index("code")], numbers, len(parsers))
     problems = [problem for _row, _position, problem in sorted(found, key=lambda item: item[:2])]
     bad_rows = {row for row, _position, _problem in found}
-    rows = enumerate(zip(*columns, strict=True))
-    return [(numbers[row], dict(zip(names, values, strict=True))) for row, values in rows
+    by_row = enumerate(zip(*columns, strict=True))
+    return [(numbers[row], dict(zip(names, values, strict=True))) for row, values in by_row
             if row not in bad_rows], problems
 
 
