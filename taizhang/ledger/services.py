@@ -39,7 +39,7 @@ def target_snapshot(target: Target) -> dict:
 
 def values_snapshot(values: dict) -> dict:
     """`target_snapshot` of a target given as {field: value} for every field, labels as objects."""
-    return TARGET.values({name: values[name] for name in TARGET.fields})
+    return TARGET.row_values(values)
 
 
 def snapshot_fields(values: dict) -> dict:
