@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import partial
+from itertools import repeat
+from operator import itemgetter
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -55,7 +57,7 @@ def update_rows(model, rows: Sequence[dict], field_names: list[str], *, constant
     """UPDATE the given columns of saved rows, one dict per row with its "pk": one executemany,
     or on PostgreSQL a COPY into a scratch table and one UPDATE from it."""
     connection = _connection()
-    fields, prepared = _prepare(model, rows, field_names, constants or {})
+    fields, prepared = _prepare(model, rows, field_names, constants or {}, key=True)
     quote = connection.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     columns = [quote(f.column) for f in fields]
@@ -64,27 +66,33 @@ def update_rows(model, rows: Sequence[dict], field_names: list[str], *, constant
         with connection.cursor() as cursor:
             cursor.execute("CREATE TEMPORARY TABLE bulk_update ON COMMIT DROP AS SELECT %s, %s FROM %s WITH NO DATA"
                            % (pk, ", ".join(columns), table))
-            _copy(connection, "COPY bulk_update (%s, %s) FROM STDIN" % (", ".join(columns), pk),
-                  [values + [row["pk"]] for values, row in zip(prepared, rows, strict=True)])
+            _copy(connection, "COPY bulk_update (%s, %s) FROM STDIN" % (", ".join(columns), pk), prepared)
             cursor.execute("UPDATE %s SET %s FROM bulk_update WHERE %s.%s = bulk_update.%s" % (
                 table, ", ".join("%s = bulk_update.%s" % (c, c) for c in columns), table, pk, pk))
             cursor.execute("DROP TABLE bulk_update")
         return
     sql = "UPDATE %s SET %s WHERE %s = %%s" % (table, ", ".join("%s = %%s" % c for c in columns), pk)
-    _executemany(connection, sql, [values + [row["pk"]] for values, row in zip(prepared, rows, strict=True)])
+    _executemany(connection, sql, prepared)
 
 
-def _prepare(model, rows, field_names, constants) -> tuple[list, list[list]]:
-    """The fields, constants last, and each row's values as the driver takes them."""
+def _prepare(model, rows, field_names, constants, *, key: bool = False) -> tuple[list, list[tuple]]:
+    """The fields, constants last, and each row's values as the driver takes them (with `key`,
+    its "pk" after them).
+
+    A column at a time, through map(): no Python step per value that goes as it is.
+    """
     connection = _connection()
     names = [name for name in field_names if name not in constants]
     fields = [model._meta.get_field(name) for name in (*names, *constants)]
-    fixed = [_prepared(field, value, connection)
-             for field, value in zip(fields[len(names):], constants.values(), strict=True)]
-    preparers = [_preparer(field, connection) for field in fields[:len(names)]]
-    prepared = [[v if p is None else p(v) for v, p in zip(map(row.__getitem__, names), preparers, strict=True)] + fixed
-                for row in rows]
-    return fields, prepared
+    columns = []
+    for name, field in zip(names, fields[:len(names)], strict=True):
+        values, prepare = map(itemgetter(name), rows), _preparer(field, connection)
+        columns.append(values if prepare is None else map(prepare, values))
+    columns += [repeat(_prepared(field, value, connection), len(rows))
+                for field, value in zip(fields[len(names):], constants.values(), strict=True)]
+    if key:
+        columns.append(map(itemgetter("pk"), rows))
+    return fields, list(zip(*columns, strict=True))
 
 
 def raw_rows(queryset) -> list[tuple]:

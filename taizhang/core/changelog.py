@@ -105,7 +105,12 @@ def _encode(value) -> str:
     """A snapshot as canonical JSON: "null" for none (stored as NULL)."""
     if value is None:
         return "null"
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _CANONICAL_JSON.encode(value)
+
+
+# What json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")) uses, made
+# once: json.dumps makes a new encoder for every call given options.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def changelog_head_hash() -> str:

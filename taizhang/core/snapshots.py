@@ -60,7 +60,11 @@ def quantized(places: int) -> Callable[[Any], str]:
     def convert(value) -> str:
         # A float by its shortest form, 116.225437, not its binary expansion: faster, and
         # the same once quantized.
-        return str((Decimal(repr(value)) if value.__class__ is float else Decimal(value)).quantize(step))
+        if value.__class__ is float:
+            value = Decimal(repr(value))
+        elif value.__class__ is not Decimal:
+            value = Decimal(value)
+        return str(value.quantize(step))
 
     return convert
 
@@ -196,8 +200,11 @@ class Serializer:
         shows = shows or {}
         self.shows = {name: shows.get(name) or spec.show or (plain if name in special else _show_of(model, name))
                       for name, spec in self.specs.items()}
+        # A snapshot's keys are put in sorted order, the order its canonical JSON is written in
+        # (core.changelog): the encoder's sort then finds them in order, a good part of its work.
+        self._in_order = tuple(sorted(self.fields))
         self._readers = [(name, attrgetter(spec.source or name), spec.convert, spec.whole)
-                         for name, spec in self.specs.items()]
+                         for name, spec in sorted(self.specs.items())]
         # field -> the conversion of its values other than None (None: kept as they are),
         # precomputed for bulk writes of plain values.
         self.converters = {name: spec.convert for name, spec in self.specs.items() if not spec.whole}
@@ -219,6 +226,13 @@ class Serializer:
         converters = self.converters
         return {name: value if value is None or (convert := converters[name]) is None else convert(value)
                 for name, value in values.items()}
+
+    def row_values(self, row: dict) -> dict:
+        """`values` of every field, from a record given as {field: value} (other keys are left
+        out): the snapshot of a row written in bulk, its values picked in one step."""
+        converters = self.converters
+        return {name: value if value is None or (convert := converters[name]) is None else convert(value)
+                for name, value in zip(self._in_order, map(row.__getitem__, self._in_order), strict=True)}
 
     def target_of(self, obj) -> int | None:
         return self._target(obj) if self._target else None

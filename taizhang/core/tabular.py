@@ -27,6 +27,7 @@ MIN_HEADER_COLUMNS = 3
 # blank rows is taken as the end of the data instead.
 BLANK_RUN_LIMIT = 50
 TOTAL_WORDS = frozenset({"合计", "小计", "总计", "共计"})
+TOTAL_CHARACTER = "计"
 READER = Path(__file__).with_name("workbook_reader.py")
 # What the reader may send back besides plain values (calamine's dates and times).
 READER_CLASSES = {("datetime", name) for name in ("date", "datetime", "time", "timedelta")}
@@ -373,7 +374,8 @@ def _is_total(cells: list) -> bool:
     """A 合计 / 小计 row typed among the first three filled cells."""
     filled = islice((c for c in cells if c is not None), 3)
     for cell in filled:
-        if isinstance(cell, str):
+        # Every word it looks for has 计: a cell without one (nearly all) needs no more look.
+        if isinstance(cell, str) and TOTAL_CHARACTER in cell:
             # "合 计" and "小计：" are typed as often as "合计".
             text = "".join(cell.split()).rstrip(":：")
             if text in TOTAL_WORDS or text.startswith("合计"):

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from decimal import Decimal
 from functools import partial
+from operator import itemgetter
 
 from django.utils.translation import gettext as _
 
@@ -362,12 +363,13 @@ def check_rows(table, labels: Labels, progress=None) -> tuple[list[tuple[int, di
     be read gives BAD in place of its value, and only a column that had one is searched.
     """
     numbers = [number for number, _cells in table.rows]
+    rows = [cells for _number, cells in table.rows]
     parsers = [(index, BY_FIELD[name]) for index, name in table.columns.items() if BY_FIELD[name].kind != "readonly"]
     found = []  # (row position, column position, Problem), sorted into row order at the end
     names, columns = [], []
     for position, (index, column) in enumerate(parsers):
         failures = []
-        values = list(map(_cell_parser(column, labels, failures), [cells[index] for _n, cells in table.rows]))
+        values = list(map(_cell_parser(column, labels, failures), map(itemgetter(index), rows)))
         header = str(column.header)
         if failures:  # in the order of the rows that gave BAD
             failed = iter(failures)
@@ -391,8 +393,8 @@ def check_rows(table, labels: Labels, progress=None) -> tuple[list[tuple[int, di
         found += _duplicate_codes(columns[names.index("code")], numbers, len(parsers))
     problems = [problem for _row, _position, problem in sorted(found, key=lambda item: item[:2])]
     bad_rows = {row for row, _position, _problem in found}
-    rows = enumerate(zip(*columns, strict=True))
-    return [(numbers[row], dict(zip(names, values, strict=True))) for row, values in rows
+    by_row = enumerate(zip(*columns, strict=True))
+    return [(numbers[row], dict(zip(names, values, strict=True))) for row, values in by_row
             if row not in bad_rows], problems
 
 
@@ -422,35 +424,38 @@ def _cell_parser(column: Column, labels: Labels, failures: list):
     (most cells) skips the dispatch. The shortcuts below give what `cell_value` gives for
     the cells calamine hands over most (a float within bounds, a date), and send every
     other cell to it.
+
+    Each is a partial of positional arguments, the cell last: one given keywords builds a
+    dict of them at every call, a million calls a file.
     """
     if column.kind == "text":
-        return partial(_parse_text, max_length=_max_length(column.field), failures=failures)
-    parse = partial(_guarded, parse=partial(cell_value, column, labels=labels), failures=failures)
+        return partial(_parse_text, _max_length(column.field), failures)
+    parse = partial(_guarded, partial(cell_value, column, labels=labels), failures)
     if column.kind in ("label", "flags", "bool", "crs"):
-        return partial(_memoized, parse=parse, memo={})
+        return partial(_memoized, parse, {})
     if column.kind in ("decimal", "coordinate"):
         low, high = bounds(column)
-        return partial(_parse_float, low=float(low), high=float(high), quantum=QUANTUM[column.kind], parse=parse)
+        return partial(_parse_float, float(low), float(high), QUANTUM[column.kind], parse)
     if column.kind == "int":
-        return partial(_parse_whole, parse=parse)
+        return partial(_parse_whole, parse)
     if column.kind == "date":
-        return partial(_parse_date, parse=parse)
+        return partial(_parse_date, parse)
     return parse
 
 
-def _parse_whole(raw, *, parse):
+def _parse_whole(parse, raw, /):
     """What cell_value gives for a whole number within range (calamine gives a float), faster."""
     if raw.__class__ is float and raw.is_integer() and 0 <= raw <= MAX_INT:
         return int(raw)
     return parse(raw)
 
 
-def _parse_date(raw, *, parse):
+def _parse_date(parse, raw, /):
     """A date cell as it is, faster; anything else (text, a serial, a time) goes to `parse`."""
     return raw if raw.__class__ is datetime.date else parse(raw)
 
 
-def _parse_float(raw, *, low: float, high: float, quantum: Decimal, parse):
+def _parse_float(low: float, high: float, quantum: Decimal, parse, raw, /):
     """What cell_value gives for a number within bounds, faster; anything else goes to `parse`."""
     if raw.__class__ is float and low <= raw <= high:
         # str() keeps the float's shortest form, as parse_decimal does: 300.5, not 300.49999...
@@ -458,7 +463,7 @@ def _parse_float(raw, *, low: float, high: float, quantum: Decimal, parse):
     return parse(raw)
 
 
-def _guarded(raw, *, parse, failures: list):
+def _guarded(parse, failures: list, raw, /):
     try:
         return parse(raw)
     except ValueProblem as exc:
@@ -466,7 +471,7 @@ def _guarded(raw, *, parse, failures: list):
         return BAD
 
 
-def _parse_text(raw, *, max_length: int | None, failures: list):
+def _parse_text(max_length: int | None, failures: list, raw, /):
     """What cell_value gives for a text cell, faster: no dispatch, no parser for blanks."""
     text = " ".join(raw.split()) if raw.__class__ is str else clean_text(raw)
     if text[:1] in _CLEAR_STARTS and is_clear_marker(text):
@@ -480,7 +485,7 @@ def _parse_text(raw, *, max_length: int | None, failures: list):
         return BAD
 
 
-def _memoized(raw, *, parse, memo: dict):
+def _memoized(parse, memo: dict, raw, /):
     """parse(raw), remembered by the raw value and its type (1, 1.0 and True are equal keys).
 
     A remembered value is shared by the rows that gave the same cell: flags (a list) are

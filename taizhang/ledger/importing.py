@@ -50,6 +50,7 @@ from .services import (
 )
 
 PETITION_RISK = Target.Flag.PETITION_RISK
+COORDINATES = LOCATION_FIELDS[:2]
 LOOKUP_CHUNK = 2000
 APPLY_CHUNK = 2000
 # How long an uploaded file waits between its dry run and being applied.
@@ -129,6 +130,9 @@ def _existing_targets(campaign, user, codes, labels: Labels, *, lock: bool) -> t
     units = labels.units_by_id
     may_edit = ExpressionWrapper(Q(editable_q(user)), output_field=BooleanField())
     existing, editable = {}, set()
+    # Flags and reasons take few distinct values: each text is decoded once, and its list
+    # shared by the rows holding it (nothing changes a stored target's lists in place).
+    decoded = {}
     # Sorted, and locked in that order: two imports naming the same targets lock them in the
     # same order, and neither waits for a row the other holds while holding one it wants.
     codes = sorted(set(codes))
@@ -145,13 +149,19 @@ def _existing_targets(campaign, user, codes, labels: Labels, *, lock: bool) -> t
             record["target_type"] = labels.types_by_id[record["target_type"]]
             record["street"], record["system"] = units[record["street"]], units[record["system"]]
             record["responsible_unit"] = units.get(record["responsible_unit"])
-            record["flags"], record["priority_reasons"] = _json(record["flags"]), _json(record["priority_reasons"])
+            record["flags"] = _json(record["flags"], decoded)
+            record["priority_reasons"] = _json(record["priority_reasons"], decoded)
             existing[record["code"]] = record
     return existing, editable
 
 
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
+def _json(value, decoded: dict):
+    """JSON text as the driver gives it, decoded (once per distinct text); a decoded value as it is."""
+    if not isinstance(value, str):
+        return value
+    if value not in decoded:
+        decoded[value] = json.loads(value)
+    return decoded[value]
 
 
 def _explain_conflicts(report: ImportReport, conflicted: list[tuple[RowResult, dict | None, int, bool]]) -> None:
@@ -235,6 +245,7 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
     existing, editable_pks = _existing_targets(campaign, user, (v["code"] for _r, v in parsed), labels, lock=lock)
     box = campaign.map_box()
     streets = editable_street_ids(user, campaign)
+    headers = _headers()
     new_units, unit_rows, conflicted = {}, {}, []
     for position, (row_number, values) in enumerate(parsed):
         # Let go of each parsed row as it is planned: a changed row keeps only its changes
@@ -250,7 +261,7 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
             report.problems.append(Problem(row_number, str(BY_FIELD["street"].header), street.name, _(
                 "You may not put targets in street “%(street)s”.") % {"street": street.name}))
             continue
-        problem = _location_check(row_number, values, target, box, coordinate_system)
+        problem = _location_check(row_number, values, target, box, coordinate_system, headers)
         if problem is not None:
             report.problems.append(problem)
             continue
@@ -258,7 +269,7 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
         if isinstance(unit, str):
             new_units.setdefault(unit, values.get("system") or (target["system"] if target else None))
             unit_rows.setdefault(unit, []).append(row_number)
-        conflict = _plan_row(row_number, values, target, report, seen_versions)
+        conflict = _plan_row(row_number, values, target, report, seen_versions, headers)
         if conflict:
             conflicted.append(conflict)
     _explain_conflicts(report, conflicted)
@@ -268,31 +279,46 @@ def _plan_writes(campaign, user, parsed, labels, report, *, lock: bool, seen_ver
 
 
 def _location_check(row_number: int, values: dict, target: dict | None, box: Box,
-                    default_system: str) -> Problem | None:
+                    default_system: str, headers: dict[str, str]) -> Problem | None:
     """The row's point, its cells over what the target holds, checked where the correction form
     and the services check it (checking.location_problem) when the row moves it. A row giving
     new coordinates with a blank 坐标系 cell takes the page's system (`default_system`)."""
-    if not any(values.get(name) is not None for name in LOCATION_FIELDS):
+    given = [values.get(name) for name in LOCATION_FIELDS]
+    if given == [None, None, None]:
         return None
-    stored = {name: target[name] if target else None for name in LOCATION_FIELDS}
-    point = {name: None if values.get(name) is CLEAR else stored[name] if values.get(name) is None else values[name]
-             for name in LOCATION_FIELDS}
-    moved = snapshot_fields({n: point[n] for n in LOCATION_FIELDS[:2]}) != snapshot_fields(
-        {n: stored[n] for n in LOCATION_FIELDS[:2]})
-    if values.get("coordinate_system") is None and moved and (point["longitude"], point["latitude"]) != (None, None):
+    stored = [target[name] for name in LOCATION_FIELDS] if target else [None, None, None]
+    point = dict(zip(LOCATION_FIELDS, (None if new is CLEAR else old if new is None else new
+                                       for new, old in zip(given, stored, strict=True)), strict=True))
+    moved = _moved(point, stored)
+    if given[2] is None and moved and (point["longitude"], point["latitude"]) != (None, None):
         values["coordinate_system"] = point["coordinate_system"] = default_system
-    if not moved and point["coordinate_system"] == stored["coordinate_system"]:
+    if not moved and point["coordinate_system"] == stored[2]:
         return None
     problem = location_problem(box, point["longitude"], point["latitude"], point["coordinate_system"])
     if problem is None:
         return None
     fields, message = problem
-    return Problem(row_number, " / ".join(_headers()[name] for name in fields),
+    return Problem(row_number, " / ".join(headers[name] for name in fields),
                    ", ".join(degrees(point[name]) for name in fields), message)
 
 
+def _moved(point: dict, stored: list) -> bool:
+    """Whether the point's longitude or latitude differs from the stored one as snapshots keep them
+    (a Decimal read from a cell and the float SQLite gives back alike)."""
+    for name, old in zip(COORDINATES, stored[:2], strict=True):
+        new = point[name]
+        if new is old:
+            continue
+        if new is None or old is None:
+            return True
+        convert = TARGET.converters[name]
+        if convert(new) != convert(old):
+            return True
+    return False
+
+
 def _plan_row(row_number: int, values: dict, target: dict | None, report: ImportReport,
-              seen_versions: dict) -> tuple[RowResult, dict | None, int, bool] | None:
+              seen_versions: dict, headers: dict[str, str]) -> tuple[RowResult, dict | None, int, bool] | None:
     """Record what this row would do; a conflict is returned for explaining, not recorded.
 
     A None value is a blank cell, "not given": a new target gets the field's default, a
@@ -330,16 +356,16 @@ def _plan_row(row_number: int, values: dict, target: dict | None, report: Import
     if flags == [] or flags is CLEAR:  # the file empties them (but for a petition flag, kept above)
         marked.append("flags")
     before = values_snapshot(target)
-    changed, diffs, cleared = {}, [], []
+    changed, logged, diffs, cleared = {}, {}, [], []
     for name, new in _snapshot(differing).items():
         old = before[name]
         if not _same(old, new):
-            changed[name] = differing[name]
+            changed[name], logged[name] = differing[name], new
             if new in _BLANK or name in marked:
                 cleared.append(name)
             if name == "flags":
                 old, new = flag_labels(old), flag_labels(new)
-            diffs.append((_headers()[name], old, new))
+            diffs.append((headers[name], old, new))
     if not diffs:
         report.unchanged += 1
     elif version is not None and version != target["version"]:
@@ -347,10 +373,10 @@ def _plan_row(row_number: int, values: dict, target: dict | None, report: Import
     else:
         report.changed.append(RowResult(row_number, code, "changed", diffs))
         if cleared:
-            headers = {_headers()[name] for name in cleared}
+            emptied = {headers[name] for name in cleared}
             report.cleared.append(RowResult(row_number, code, "cleared",
-                                            [diff for diff in diffs if diff[0] in headers]))
-        report._writes.append(TargetUpdate(current=target, changes=changed, before=before))
+                                            [diff for diff in diffs if diff[0] in emptied]))
+        report._writes.append(TargetUpdate(current=target, changes=changed, before=before, logged=logged))
     return None
 
 

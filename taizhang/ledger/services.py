@@ -39,7 +39,7 @@ def target_snapshot(target: Target) -> dict:
 
 def values_snapshot(values: dict) -> dict:
     """`target_snapshot` of a target given as {field: value} for every field, labels as objects."""
-    return TARGET.values({name: values[name] for name in TARGET.fields})
+    return TARGET.row_values(values)
 
 
 def snapshot_fields(values: dict) -> dict:
@@ -189,6 +189,7 @@ class TargetUpdate:
     current: dict  # the stored target: pk, version and every column's value, labels as objects
     changes: dict  # field -> new value
     before: dict | None = None  # values_snapshot(current), if the caller has it already
+    logged: dict | None = None  # snapshot_fields(changes), likewise
 
 
 @atomic
@@ -215,16 +216,17 @@ def targets_bulk_save(*, campaign: Campaign, creates: list[dict], updates: list[
     for update in updates:
         current = update.current
         before = update.before or values_snapshot(current)
-        after = before | snapshot_fields(update.changes)
+        after = before | (snapshot_fields(update.changes) if update.logged is None else update.logged)
         after["version"] = current["version"] + 1
         row = current | update.changes
         row["version"] = after["version"]
         changes.append(Change(OBJECT_TYPE, str(current["pk"]), "%s %s" % (row["code"], row["name"]), "update",
                               before, after, current["pk"]))
         changed = tuple(sorted(k for k in update.changes if k not in ("state", "version") and after[k] != before[k]))
-        _with_priority(row, rules)
-        if row["priority_reasons"] != current["priority_reasons"]:
-            changed += ("priority_reasons", "priority_rank")
+        if RULE_FIELDS.intersection(update.changes):  # else it keeps its priority, as in target_update
+            _with_priority(row, rules)
+            if row["priority_reasons"] != current["priority_reasons"]:
+                changed += ("priority_reasons", "priority_rank")
         groups[changed].append(row)
     for fields, rows in groups.items():
         update_rows(Target, rows, [*fields, "version"], constants={"updated_at": now})
