@@ -26,10 +26,10 @@ BAR_MIDDLE = """([chartId, index]) => {
 }"""
 
 
-def _login(page, username):
+def _login(page, username, password=PASSWORD):
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
 
@@ -116,11 +116,7 @@ def _ledger_total(page) -> int:
 
 def test_the_leader_in_the_demo_in_motion_on_a_desktop_and_a_phone(page, demo):
     first_phase_end = datetime.date(2015, 12, 31) + datetime.timedelta(days=demo.shift)
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", "leader")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
+    _login(page, "leader", DEMO_PASSWORD)
     page.click("#command-link")
     page.wait_for_url("**/command/")
     warning = page.locator("#warnings tr.warning").first
