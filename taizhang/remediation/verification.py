@@ -38,11 +38,19 @@ def verifications_record(*, actor, items: list[dict]) -> list[Verification]:
             raise RemediationError(_("Your role may not record a verification for this target."))
         # A point read on site must lie in the district, in the system it was read in, as the
         # ledger it will correct checks every point (ledger.checking.location_problem).
-        if any(facts.get(name) is not None for name in ("longitude", "latitude")):
-            if any(facts.get(name) is None for name in ("longitude", "latitude")):
-                raise RemediationError(_("Give the point's longitude and latitude both."))
+        given = [facts.get(name) for name in ("longitude", "latitude")]
+        if given != [None, None]:
             system = facts.get("coordinate_system") or CoordinateSystem.WGS84
-            if problem := location_problem(target.campaign.map_box(), facts["longitude"], facts["latitude"], system):
+            # One coordinate corrects the ledger's point in the ledger's system; in another, a
+            # half point would be half of two points.
+            if None in given and system != target.coordinate_system:
+                raise RemediationError(_(
+                    "The point is given in %(given)s, the ledger's in %(stored)s: give its longitude and latitude "
+                    "both.") % {"given": CoordinateSystem(system).label,
+                                "stored": CoordinateSystem(target.coordinate_system).label})
+            point = [new if new is not None else getattr(target, name)
+                     for new, name in zip(given, ("longitude", "latitude"), strict=True)]
+            if problem := location_problem(target.campaign.map_box(), *point, system):
                 raise RemediationError(problem[1])
         verification = Verification(target=item["target"], created_by=actor, **item["facts"])
         verification.full_clean()
@@ -104,10 +112,10 @@ def verifications_confirm(*, verifications: list[Verification], actor) -> list[V
     changelog_append(changes=changes, actor=actor, reason=_("verification confirmed"))
     for verification in verifications:
         if verification.confirmed:
+            # Compared with the target as it stands under its lock, not as the caller loaded it.
+            verification.target = target = locked[verification.target_id]
             changes = {f: v for f, _old, v in differences(verification)}
             if changes:
-                target = verification.target
-                target.refresh_from_db()
                 target_update(target=target, actor=actor, changes=changes, reason=_("confirmed verification"))
     return verifications
 

@@ -47,7 +47,8 @@ def test_a_point_copied_from_a_gcj02_map_corrects_the_ledger_in_its_own_system(t
 
 
 @pytest.mark.parametrize(("facts", "message"), [
-    ({"longitude": Decimal("116.18")}, "longitude and latitude both"),
+    ({"longitude": Decimal("116.18"), "coordinate_system": CoordinateSystem.GCJ02},
+     "The point is given in GCJ-02, the ledger's in WGS-84: give its longitude and latitude both"),
     ({"longitude": Decimal("39.91"), "latitude": Decimal("116.18"), "coordinate_system": CoordinateSystem.BD09},
      "swapped"),
     ({"longitude": Decimal("117.5"), "latitude": Decimal("39.91"), "coordinate_system": CoordinateSystem.GCJ02},
