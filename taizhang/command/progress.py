@@ -30,8 +30,6 @@ from taizhang.remediation.models import Outcome
 from taizhang.remediation.snapshots import OUTCOME
 
 State = Target.State
-# Where a target's group is read in its snapshot: labels by name (ledger.columns.TARGET).
-GROUPS = ("street", "system", "target_type")
 # People and money summed for the done targets, as recorded at acceptance (remediation.outcomes).
 AMOUNTS = ("people_moved", "demolished_area", "land_recovered", "funds_paid")
 
