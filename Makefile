@@ -41,6 +41,7 @@ migrate: install
 	@# Exit 3: the demo set-up refused this database (not one it made, or production);
 	@# `make run` then serves the database as it is. Any other failure stops here.
 	$(BIN)/python manage.py setup_demo || [ $$? -eq 3 ]
+	$(BIN)/python manage.py refresh_projection -v 0
 
 run: migrate
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

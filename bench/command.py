@@ -106,12 +106,13 @@ def measure(size: int, requests: int) -> dict:
     from tqdm import tqdm
 
     from taizhang.campaigns.models import Campaign, OrgUnit
-    from taizhang.ledger.models import Standing
-    from taizhang.ledger.standing import standing_refresh
+    from taizhang.command.models import DayChange, Span
+    from taizhang.command.standing import standing_refresh
 
     start = perf_counter()
     read = standing_refresh()
-    projection = {"seconds": perf_counter() - start, "entries": read, "spans": Standing.objects.count(),
+    projection = {"seconds": perf_counter() - start, "entries": read, "spans": Span.objects.count(),
+                  "day_changes": DayChange.objects.count(),
                   "rss_mb": _peak_rss_mb()}
     with connection.cursor() as cursor:  # what a live server's autovacuum (or `PRAGMA optimize`) would know
         cursor.execute("ANALYZE")
@@ -180,11 +181,12 @@ def stages(user, campaign, day: str | None) -> list[tuple[str, float]]:
     scope = pg.Scope(user, campaign, day)
     days = pg.burnup_days(campaign, day) + fc.sample_days(day)
     streets = list(campaign.units.filter(kind="street").values_list("name", flat=True))
+    groups = pg.groups_on(scope)
     steps = [("bring the projection up to date (nothing new)", lambda: pg.Scope(user, campaign, day)),
              ("a day's counts by group (groups_on)", lambda: pg.groups_on(scope)),
              ("the burn-up over %d days (replay)" % len(set(days)), lambda: pg.replay(scope, days)),
-             ("rebounds by street", lambda: pg.rebounds(scope, streets)),
-             ("people and money (outcomes)", lambda: pg.outcomes(scope)),
+             ("rebounds, people and money by street (from the day's counts)",
+              lambda: (pg.rebounds(groups, streets), pg.outcomes(groups))),
              ("streets' ranks", lambda: pg.street_ranks(scope)),
              ("the whole board (all of the above, the charts and forecasts)",
               lambda: board(scope, with_rank=True))]
@@ -256,10 +258,10 @@ def render(results: list[dict], info: dict, vendor: str, command: str) -> str:
     for result in results:
         proj, hist = result["projection"], result["history"]
         lines += ["### %s targets" % f"{result['size']:,}", "",
-                  "History: %s change-log entries written in %.0f s; the projection read them into %s spans in "
-                  "%.1f s (peak RSS %.0f MB), once: later refreshes read only the entries written since." % (
-                      f"{hist['entries']:,}", hist["seconds"], f"{proj['spans']:,}", proj["seconds"],
-                      proj["rss_mb"]), "",
+                  "History: %s change-log entries written in %.0f s; the projection read them into %s spans "
+                  "and %s day changes in %.1f s (peak RSS %.0f MB), once: later refreshes read only the entries "
+                  "written since." % (f"{hist['entries']:,}", hist["seconds"], f"{proj['spans']:,}",
+                                      f"{proj['day_changes']:,}", proj["seconds"], proj["rss_mb"]), "",
                   "| page | as | queries | cold p50 ms | cold p95 ms | warm p50 ms | warm p95 ms | floor ms | "
                   "cold p95 / floor |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for p in result["pages"]:

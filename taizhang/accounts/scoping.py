@@ -234,6 +234,16 @@ def sees_whole_campaign(user, campaign) -> bool:
     return any(m.role in CAMPAIGN_WIDE and m.unit.campaign_id == campaign.pk for m in _memberships(user))
 
 
+def reaches(user, campaign) -> frozenset[tuple[str, int]] | None:
+    """The (target field, value) pairs through which the user sees the campaign's targets (a
+    target is visible when it holds any of them), or None when they see the whole campaign: for
+    tables that copy a target's reach under their own names (`visible_q`'s `fields`)."""
+    if is_system_or_superuser(user) or sees_whole_campaign(user, campaign):
+        return None
+    return frozenset(reach for m in _memberships(user) if m.unit.campaign_id == campaign.pk
+                     and (reach := _reach(m)) is not None)
+
+
 def seen_through(user, campaign) -> tuple[OrgUnit, ...] | None:
     """The units through which the user sees the campaign's targets (their street, system or
     rights unit), or None when they see the whole campaign: an export names what it holds."""

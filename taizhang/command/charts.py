@@ -141,8 +141,8 @@ def board(scope: Scope, *, with_rank: bool) -> Board:
         _done_by("types", _("Done by target type"), groups, "target_type", types, "target_type", links),
         _states(groups, links),
         _pilots_priorities(groups, links),
-        _rebounds(scope, seen_streets, links),
-        _outcomes(scope, groups, seen_streets, links),
+        _rebounds(groups, seen_streets, links),
+        _outcomes(groups, seen_streets, links),
     ]
     total, done = pg.count(groups), pg.count(groups, done=True)
     summary = {"total": total, "done": done, "pct": 100 * done / total if total else None,
@@ -340,9 +340,9 @@ def _pilots_priorities(groups, links) -> Chart:
                          {"name": _("Not done"), "type": "bar", "stack": "all", "data": rest}])
 
 
-def _rebounds(scope, streets, links) -> Chart:
+def _rebounds(groups, streets, links) -> Chart:
     pks = {s.name: s.pk for s in streets}
-    found = pg.rebounds(scope, [s.name for s in streets])
+    found = pg.rebounds(groups, [s.name for s in streets])
     points, table = [], []
     for r in found:
         pk = pks.get(r.label)
@@ -360,8 +360,8 @@ def _rebounds(scope, streets, links) -> Chart:
                         "done at least once by then."))
 
 
-def _outcomes(scope, groups, streets, links) -> Chart:
-    sums = pg.outcomes(scope)
+def _outcomes(groups, streets, links) -> Chart:
+    sums = pg.outcomes(groups)
     done = {t.label: t.done for t in pg.tally(groups, "street", [s.name for s in streets])}
     pks = {s.name: s.pk for s in streets}
     points, table = [], []

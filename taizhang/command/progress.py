@@ -2,11 +2,11 @@
 
 Done is `ledger.models.DONE_STATES` (已销账), the one definition the ledger's filters share.
 Every figure for a day is the ledger as it stood at the end of that day, as `ledger.asof`
-defines it, read from its projection into spans of time (`ledger.standing`), which answers
-the same question in SQL aggregates: a day's counts by group and state, and for a series of
-days the spans' starts and ends summed up to each day's end (a test holds both equal to
-`asof.as_of_snapshots`, out-of-order entries included). Groups (street, ownership system,
-type) are the target's as they stood that day.
+defines it, read from the command room's projection of the change log (`command.standing`):
+for the whole campaign, a street's or a system's targets, its tallies (a month's standing and
+the day changes since); for a rights unit's, the spans of its targets. A test holds both
+equal to `asof.as_of_snapshots`, out-of-order entries included. Groups (street, ownership
+system, type) are the target's as they stood that day.
 """
 
 import datetime
@@ -15,23 +15,29 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, Max, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from taizhang.accounts.scoping import seen_through
+from taizhang.accounts.scoping import reaches
 from taizhang.campaigns.models import Campaign, OrgUnit
-from taizhang.core.models import ChangeLogEntry
-from taizhang.ledger.asof import day_end
 from taizhang.ledger.models import DONE_STATES, Target
 from taizhang.ledger.selectors import ledger_targets
-from taizhang.ledger.standing import campaign_spans, ever_in, spans_stood, standing_on, standing_refresh
-from taizhang.remediation.models import Outcome
-from taizhang.remediation.snapshots import OUTCOME
+
+from .models import AMOUNTS, GROUP_FIELDS, SUMS
+from .standing import (
+    TALLY_REACH,
+    campaign_spans,
+    hundredths,
+    reach_q,
+    spans_stood,
+    standing_on,
+    standing_refresh,
+    street_changes,
+    tally_on,
+)
 
 State = Target.State
-# People and money summed for the done targets, as recorded at acceptance (remediation.outcomes).
-AMOUNTS = ("people_moved", "demolished_area", "land_recovered", "funds_paid")
 
 
 def today() -> datetime.date:
@@ -78,12 +84,19 @@ class Scope:
     def targets(self):
         return ledger_targets(self.user, self.campaign)
 
+    def reach(self) -> frozenset | None:
+        """Through what the user sees the campaign's targets (None: all of them)."""
+        return reaches(self.user, self.campaign)
+
+    def tallied(self) -> Q | None:
+        """The tallies' rows of the user's targets, or None when the tallies cannot tell them (a
+        rights unit's targets): those are counted from their spans."""
+        return reach_q(self.reach(), TALLY_REACH)
+
     def spans(self, day: datetime.date | None = None):
         """The spans of the user's targets in the unit (a day given: those standing at its end)."""
         spans = standing_on(day) if day is not None else spans_stood()
-        # One who sees the whole campaign: no list of targets to match.
-        targets = None if seen_through(self.user, self.campaign) is None else self.targets()
-        return campaign_spans(spans, self.campaign, targets).filter(**self.where())
+        return campaign_spans(spans, self.campaign, self.reach()).filter(**self.where())
 
     def where(self) -> dict:
         """The unit as a condition on a snapshot, or a span (labels by name)."""
@@ -92,14 +105,11 @@ class Scope:
         return {"street" if self.unit.kind == OrgUnit.Kind.STREET else "system": self.unit.name}
 
 
-# What a day's figures are grouped by: a span's fields (ledger.models.Standing).
-GROUP_FIELDS = ("street", "system", "target_type", "state", "pilot", "priority")
-
-
 @dataclass(frozen=True)
 class Group:
     """The targets that stood alike at the end of the scope's day: their groups, state, whether
-    pilots and priorities, and how many."""
+    pilots and priorities, how many, how many of them were done and rebounded at least once by
+    then, and the people and money their acceptances recorded (as the records stood then)."""
 
     street: str | None
     system: str | None
@@ -108,17 +118,46 @@ class Group:
     pilot: bool
     priority: bool
     n: int
+    closed: int = 0
+    rebounded: int = 0
+    people_moved: int = 0
+    demolished_area: Decimal = Decimal(0)
+    land_recovered: Decimal = Decimal(0)
+    funds_paid: Decimal = Decimal(0)
 
     @property
     def done(self) -> bool:
         return is_done(self.state)
 
+    def amount(self, name: str) -> Decimal:
+        return Decimal(getattr(self, name))
+
 
 def groups_on(scope: Scope) -> list[Group]:
     """The scope's targets as they stood at the end of its day, counted by group, state, pilot and priority."""
-    rows = (scope.spans(scope.day).values(*GROUP_FIELDS).annotate(n=Count("pk"))
-            .values_list(*GROUP_FIELDS, "n").order_by())
-    return [Group(*row) for row in rows]
+    return [_group(row) for row in (counted_groups(scope) if scope.tallied() is None else tallied_groups(scope))]
+
+
+def tallied_groups(scope: Scope) -> list[tuple]:
+    """(groups…, sums…) from the tallies of the user's targets (a street's, a system's, or all),
+    narrowed to the scope's unit."""
+    return tally_on(scope.campaign, scope.day, scope.where(), scope.tallied())
+
+
+def counted_groups(scope: Scope) -> list[tuple]:
+    """(groups…, sums…) from the spans of the targets the scope's user sees."""
+    day = scope.day
+    sums = {"s_n": Count("pk"), "s_closed": Count("pk", filter=Q(closed_on__lte=day)),
+            "s_rebounded": Count("pk", filter=Q(rebounded_on__lte=day)), **{"s_" + a: Sum(a) for a in AMOUNTS}}
+    return list(scope.spans(day).values(*GROUP_FIELDS).annotate(**sums).values_list(*GROUP_FIELDS, *sums).order_by())
+
+
+def _group(row: tuple) -> Group:
+    groups, sums = row[:len(GROUP_FIELDS)], dict(zip(SUMS, row[len(GROUP_FIELDS):], strict=True))
+    for name in AMOUNTS[1:]:  # kept in hundredths
+        sums[name] = hundredths(sums[name] or 0)
+    sums["people_moved"] = int(sums["people_moved"] or 0)
+    return Group(*groups, **sums)
 
 
 def count(groups: list[Group], *, done: bool | None = None, **where) -> int:
@@ -187,17 +226,22 @@ def replay(scope: Scope, days: list[datetime.date], *, by: str = "street") -> Se
     """Done and total at the end of each day, per value of `by` (a span's group) and in all.
 
     A span stands at the end of each day from its `from_day` up to the day before its `to_day`:
-    its targets (and its done targets) are counted in at the first and out at the second. Two
-    aggregates give those events per day and group; summed in day order up to each day's end,
-    they are what `standing_on` would count that day.
+    its targets (and its done targets) are counted in at the first and out at the second. The
+    tallies hold those changes per day, street and system for the whole campaign; for part of
+    it, two aggregates of the spans give them. Summed in day order up to each day's end, they
+    are what `standing_on` would count that day.
     """
     days = sorted(set(days))
-    spans = scope.spans().filter(from_day__lte=days[-1])
-    done = Count("pk", filter=Q(done=True))
-    events = [(day, group, n, d) for day, group, n, d in spans.values("from_day", by)
-              .annotate(n=Count("pk"), d=done).values_list("from_day", by, "n", "d").order_by()]
-    events += [(day, group, -n, -d) for day, group, n, d in spans.filter(to_day__lte=days[-1]).values("to_day", by)
-               .annotate(n=Count("pk"), d=done).values_list("to_day", by, "n", "d").order_by()]
+    if (reach := scope.tallied()) is not None:
+        events = street_changes(scope.campaign, days[-1], by, scope.where(), reach)
+    else:
+        spans = scope.spans().filter(from_day__lte=days[-1])
+        done = Count("pk", filter=Q(done=True))
+        events = [(day, group, n, d) for day, group, n, d in spans.values("from_day", by)
+                  .annotate(n=Count("pk"), d=done).values_list("from_day", by, "n", "d").order_by()]
+        events += [(day, group, -n, -d) for day, group, n, d in spans.filter(to_day__lte=days[-1])
+                   .values("to_day", by).annotate(n=Count("pk"), d=done).values_list("to_day", by, "n", "d")
+                   .order_by()]
     events.sort(key=lambda e: e[0])
     series = Series(days, [], [])
     total, done_now, group_done, group_total = 0, 0, Counter(), Counter()
@@ -255,32 +299,24 @@ class Rebounds:
         return 100 * self.rebounded / self.closed if self.closed else None
 
 
-def rebounds(scope: Scope, order: list[str]) -> list[Rebounds]:
+def rebounds(groups: list[Group], order: list[str]) -> list[Rebounds]:
     """Per street (as it stood on the day): targets ever done, targets ever rebounded, and the rate."""
-    ever = {"closed": ever_in(DONE_STATES, scope.day), "rebounded": ever_in([State.REBOUND], scope.day)}
-    counts = (scope.spans(scope.day).annotate(**{name: Exists(spans) for name, spans in ever.items()})
-              .values("street").annotate(**{"n_" + name: Count("pk", filter=Q(**{name: True})) for name in ever})
-              .values_list("street", "n_closed", "n_rebounded").order_by())
     found = {name: Rebounds(name) for name in order}
-    for street, closed, rebounded in counts:
-        group = found.setdefault(street, Rebounds(street))
-        group.closed, group.rebounded = closed, rebounded
+    for g in groups:
+        street = found.setdefault(g.street, Rebounds(g.street))
+        street.closed += g.closed
+        street.rebounded += g.rebounded
     return list(found.values())
 
 
-def outcomes(scope: Scope) -> dict[str, dict[str, Decimal]]:
+def outcomes(groups: list[Group]) -> dict[str, dict[str, Decimal]]:
     """People moved, floor area demolished, land recovered and funds spent per street, summed over
     the targets done on the day, as recorded at acceptance and as the records stood then."""
-    done = dict(scope.spans(scope.day).filter(done=True).values_list("target_id", "street"))
-    latest = (ChangeLogEntry.objects.filter(object_type=OUTCOME.object_type, at__lt=day_end(scope.day))
-              .values("object_id").annotate(last=Max("id")).values("last"))
-    entries = (ChangeLogEntry.objects.filter(id__in=latest).exclude(action=ChangeLogEntry.Action.DELETE)
-               .filter(after__stage=Outcome.Stage.ACCEPTANCE).values_list("target_id", "after"))
     sums = defaultdict(lambda: dict.fromkeys(AMOUNTS, Decimal(0)))
-    for target_id, after in entries.iterator(chunk_size=2000):
-        if target_id in done:
+    for g in groups:
+        if g.done:
             for name in AMOUNTS:
-                sums[done[target_id]][name] += Decimal(str(after.get(name) or 0))
+                sums[g.street][name] += g.amount(name)
     return sums
 
 
@@ -292,11 +328,10 @@ def street_ranks(scope: Scope) -> dict[str, tuple[int, int]]:
     shares = {}
     streets = OrgUnit.objects.filter(campaign=campaign, kind=OrgUnit.Kind.STREET).values_list("name", flat=True)
     counts = {name: [0, 0] for name in streets}
-    standing = campaign_spans(standing_on(day), campaign, None)
-    found = standing.values("street").annotate(n=Count("pk"), d=Count("pk", filter=Q(done=True)))
-    for street, total, done in found.values_list("street", "n", "d").order_by():
-        if street in counts:
-            counts[street] = [total, done]
+    for g in map(_group, tally_on(campaign, day, {}, Q())):
+        if g.street in counts:
+            counts[g.street][0] += g.n
+            counts[g.street][1] += g.n if g.done else 0
     for name, (total, done) in counts.items():
         shares[name] = done / total if total else 0
     ordered = sorted(shares.values(), reverse=True)

@@ -75,6 +75,22 @@ def update_rows(model, rows: Sequence[dict], field_names: list[str], *, constant
     _executemany(connection, sql, prepared)
 
 
+def add_rows(model, rows: Sequence[dict], key: Sequence[str], sums: Sequence[str]) -> None:
+    """Add each row's `sums` to the row with the same `key` (a unique constraint), or insert it:
+    INSERT … ON CONFLICT DO UPDATE SET s = s + excluded.s, on SQLite as on PostgreSQL."""
+    if not rows:
+        return
+    connection = _connection()
+    quote = connection.ops.quote_name
+    fields, prepared = _prepare(model, rows, [*key, *sums], {})
+    columns = [quote(f.column) for f in fields]
+    sql = "INSERT INTO %s AS t (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s" % (
+        quote(model._meta.db_table), ", ".join(columns), ", ".join(["%s"] * len(columns)),
+        ", ".join(columns[:len(key)]),
+        ", ".join("%s = t.%s + excluded.%s" % (c, c, c) for c in columns[len(key):]))
+    _executemany(connection, sql, prepared)
+
+
 def _prepare(model, rows, field_names, constants, *, key: bool = False) -> tuple[list, list[tuple]]:
     """The fields, constants last, and each row's values as the driver takes them (with `key`,
     its "pk" after them).
@@ -157,6 +173,9 @@ def _preparer(field, connection):
         return partial(_unless_type, Decimal, prepare)
     if kind == "DateField":
         return partial(_when_type, datetime.date, connection.ops.adapt_datefield_value, prepare)
+    if kind == "DateTimeField":
+        # An aware datetime is what the field would pass on to the backend's adapter as it is.
+        return partial(_when_aware, connection.ops.adapt_datetimefield_value, prepare)
     if kind == "JSONField":
         # Lists of flags and reasons: few distinct ones among many rows, each encoded once.
         return partial(_json_memoized, prepare, {})
@@ -169,6 +188,10 @@ def _unless_type(kind, prepare, value):
 
 def _when_type(kind, adapt, prepare, value):
     return adapt(value) if value.__class__ is kind else prepare(value)
+
+
+def _when_aware(adapt, prepare, value):
+    return adapt(value) if value.__class__ is datetime.datetime and value.tzinfo is not None else prepare(value)
 
 
 def _json_memoized(prepare, memo: dict, value):

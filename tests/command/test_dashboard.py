@@ -279,7 +279,7 @@ def test_the_number_of_queries_does_not_grow_with_the_ledger(client, targets, pe
         client.get("/command/")
     for n in range(20):
         make_target(units, "BJ-%04d" % n, "BJ", "SG")
-    client.get("/command/")  # brings the projection up to the new entries (ledger.standing)
+    client.get("/command/")  # brings the projection up to the new entries (command.standing)
     cache.clear()
     with CaptureQueriesContext(connection) as large:
         client.get("/command/")

@@ -9,10 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from taizhang.command import progress as pg
+from taizhang.command.models import GROUP_FIELDS, SUMS
+from taizhang.command.standing import OUTCOME_KIND, standing_refresh
 from taizhang.core.changelog import Change, changelog_append
-from taizhang.ledger.asof import OBJECT_TYPE, as_of_snapshots
+from taizhang.core.models import ChangeLogEntry
+from taizhang.ledger.asof import OBJECT_TYPE, as_of_snapshots, day_end
 from taizhang.ledger.models import DONE_STATES, Target
-from taizhang.ledger.standing import standing_refresh
 from tests.history import CLOSINGS, REBOUND, TODAY, noon
 
 S = Target.State
@@ -88,61 +90,121 @@ def test_streets_rank_over_the_whole_campaign(history, personas, campaign):
 
 def test_people_and_money_count_the_done_targets_as_recorded_then(history, personas, campaign):
     scope = _scope(personas, campaign, TODAY)
-    sums = pg.outcomes(scope)
+    sums = pg.outcomes(pg.groups_on(scope))
     # 7 done in 古城 (8 closed, one rebounded): 10 people and 100.50 m² each.
     assert sums["古城街道"]["people_moved"] == 70
     assert sums["古城街道"]["demolished_area"] == Decimal("703.50")
     assert sums["鲁谷街道"]["funds_paid"] == Decimal("3000")
     early = _scope(personas, campaign, datetime.date(2016, 1, 31))
-    assert pg.outcomes(early)["古城街道"]["people_moved"] == 10
+    assert pg.outcomes(pg.groups_on(early))["古城街道"]["people_moved"] == 10
 
 
 def test_rebounds_count_targets_ever_done_and_ever_rebounded(history, personas, campaign):
     scope = _scope(personas, campaign, TODAY)
-    found = {r.label: r for r in pg.rebounds(scope, ["古城街道", "鲁谷街道"])}
+    found = {r.label: r for r in pg.rebounds(pg.groups_on(scope), ["古城街道", "鲁谷街道"])}
     assert (found["古城街道"].closed, found["古城街道"].rebounded, found["古城街道"].pct) == (8, 1, 12.5)
     before = _scope(personas, campaign, REBOUND[1] - datetime.timedelta(days=1))
-    assert {r.label: r.rebounded for r in pg.rebounds(before, [])}["古城街道"] == 0
+    assert {r.label: r.rebounded for r in pg.rebounds(pg.groups_on(before), [])}["古城街道"] == 0
 
 
-# Random histories: the projection, the replay and the as-of ledger read the same log the same
-# way, even when entries were written out of time order (a clock set back, a late import) and
-# the projection was brought up to date part way through.
+# Random histories: the projection (its spans and its tallies), the replay and the as-of ledger
+# read the same log the same way, even when entries were written out of time order (a clock set
+# back, a late import) and the projection was brought up to date part way through. Outcomes
+# (people and money at acceptance, corrected, deleted) are written among the targets' entries.
 
 STATES = [S.REGISTERED, S.IN_REMEDIATION, S.CLOSED, S.REBOUND]
 START = datetime.date(2016, 1, 1)
-writes = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 40), st.sampled_from(STATES),
-                            st.sampled_from(["古城街道", "鲁谷街道"]), st.booleans(), st.booleans()),
-                  min_size=1, max_size=25)
+STREETS = ["古城街道", "鲁谷街道"]
+target_writes = st.tuples(st.just("target"), st.integers(0, 2), st.integers(0, 40), st.sampled_from(STATES),
+                          st.sampled_from(STREETS), st.booleans(), st.booleans())
+outcome_writes = st.tuples(st.just("outcome"), st.integers(0, 3), st.integers(0, 40),
+                           st.sampled_from(["acceptance", "verification", "deleted"]), st.integers(0, 9),
+                           st.decimals(0, 999, places=2), st.booleans())
+writes = st.lists(st.one_of(target_writes, target_writes, outcome_writes), min_size=1, max_size=25)
+
+
+def _write(pks, kind, index, offset, *rest):
+    """One change-log entry: a target's snapshot (or its deletion), or an outcome of target
+    `index % 3` (outcome ids 1..4, so that an outcome is corrected or deleted later)."""
+    if kind == "target":
+        state, street, deleted, _refresh = rest
+        after = None if deleted and state == S.REBOUND else {"code": "T%d" % index, "state": state, "street": street}
+        return Change(OBJECT_TYPE, str(pks[index]), "t", "delete" if after is None else "update", None, after)
+    stage, people, funds, _refresh = rest
+    after = None if stage == "deleted" else {"stage": stage, "people_moved": people, "funds_paid": str(funds)}
+    return Change(OUTCOME_KIND, str(index + 1), "o", "delete" if after is None else "update", None, after,
+                  target_id=pks[index % 3])
+
+
+def _as_of(pks, day, only=None) -> dict:
+    """{(street, state): [targets, ever done, ever rebounded, people, funds in hundredths]} from the
+    log itself, of the targets in `only` (None: all)."""
+    end = day_end(day)
+    snaps = as_of_snapshots(Target.objects.all(), day)
+    entries = ChangeLogEntry.objects.filter(at__lt=end).order_by("id")
+    ever = {pk: {s for e in entries.filter(object_type=OBJECT_TYPE, object_id=str(pk)) for s in [
+        (e.after or {}).get("state")]} for pk in pks}
+    outcomes = {}
+    for e in entries.filter(object_type=OUTCOME_KIND):
+        outcomes[e.object_id] = (e.target_id, e.after if e.action != "delete" else None)
+    found = {}
+    for pk, snap in snaps.items():
+        if only is not None and pk not in only:
+            continue
+        sums = found.setdefault((snap["street"], snap["state"]), [0, 0, 0, 0, 0])
+        sums[0] += 1
+        sums[1] += bool(ever[pk] & set(DONE_STATES))
+        sums[2] += S.REBOUND in ever[pk]
+        for target_id, after in outcomes.values():
+            if target_id == pk and after and after["stage"] == "acceptance":
+                sums[3] += after["people_moved"]
+                sums[4] += int(Decimal(after["funds_paid"]) * 100)
+    return found
+
+
+def _by_street_state(rows) -> dict:
+    found = {}
+    for row in rows:
+        g = dict(zip(GROUP_FIELDS, row[:len(GROUP_FIELDS)], strict=True))
+        s = dict(zip(SUMS, row[len(GROUP_FIELDS):], strict=True))
+        sums = found.setdefault((g["street"], g["state"]), [0, 0, 0, 0, 0])
+        for index, name in enumerate(("n", "closed", "rebounded", "people_moved", "funds_paid")):
+            sums[index] += s[name] or 0
+    return {key: sums for key, sums in found.items() if sums[0]}
 
 
 @pytest.mark.django_db
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(writes=writes, probes=st.lists(st.integers(-1, 42), min_size=1, max_size=6))
-def test_the_replay_equals_the_as_of_ledger_over_random_histories(clock, targets, personas, campaign, writes,
-                                                                  probes):
+def test_the_projection_equals_the_as_of_ledger_over_random_histories(clock, targets, personas, campaign, writes,
+                                                                      probes):
     pks = [targets[code].pk for code in ("GC-0001", "GC-0003", "LG-0001")]
     with transaction.atomic():
-        for index, offset, state, street, deleted, refresh in writes:
+        for kind, index, offset, *rest in writes:
             clock.moment = noon(START + datetime.timedelta(days=offset))
-            after = None if deleted and state == S.REBOUND else {"code": "T%d" % index, "state": state,
-                                                                  "street": street}
-            changelog_append(changes=[Change(OBJECT_TYPE, str(pks[index]), "t", "delete" if after is None else
-                                             "update", None, after)])
-            if refresh:
+            changelog_append(changes=[_write(pks, kind, index, offset, *rest)])
+            if rest[-1]:
                 standing_refresh()
         clock.moment = noon(TODAY)
         days = sorted({START + datetime.timedelta(days=p) for p in probes})
-        series = pg.replay(_scope(personas, campaign, days[-1]), days)
-        for day in days:
-            snaps = as_of_snapshots(Target.objects.all(), day)
-            standing = _standing(_scope(personas, campaign, day))
-            assert {pk: (s["state"], s["street"]) for pk, s in snaps.items()} == {
-                pk: (span.state, span.street) for pk, span in standing.items()}, day
-            assert series.at(day) == sum(s["state"] in DONE_STATES for s in snaps.values())
-            assert series.total[series.days.index(day)] == len(snaps)
-            assert series.group_at("鲁谷街道", day) == sum(s["state"] in DONE_STATES and s["street"] == "鲁谷街道"
-                                                        for s in snaps.values())
+        # The leader sees the campaign and a street user a street (both read the tallies); a rights
+        # unit's user is counted from the spans.
+        for name, tallied in (("lee", True), ("alice", True), ("dan", False)):
+            seen = set(Target.objects.visible_to(personas[name]).filter(pk__in=pks).values_list("pk", flat=True))
+            series = pg.replay(_scope(personas, campaign, days[-1], name=name), days)
+            for day in days:
+                expected = _as_of(pks, day, seen)
+                scope = _scope(personas, campaign, day, name=name)
+                assert (scope.tallied() is not None) == tallied
+                if tallied:
+                    assert _by_street_state(pg.tallied_groups(scope)) == expected, (name, day)
+                assert _by_street_state(pg.counted_groups(scope)) == expected, (name, day)
+                snaps = {pk: s for pk, s in as_of_snapshots(Target.objects.all(), day).items() if pk in seen}
+                assert series.at(day) == sum(s["state"] in DONE_STATES for s in snaps.values())
+                assert series.total[series.days.index(day)] == len(snaps)
+                for street in STREETS:
+                    assert series.group_at(street, day) == sum(s["state"] in DONE_STATES and s["street"] == street
+                                                               for s in snaps.values())
         transaction.set_rollback(True)
 
 

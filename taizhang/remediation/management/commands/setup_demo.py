@@ -10,7 +10,6 @@ from taizhang.campaigns.models import Campaign
 from taizhang.core.context import request_context
 from taizhang.ledger.demo import START_OVER, demo_accounts_print, demo_database_claim, demo_load
 from taizhang.ledger.models import Target
-from taizhang.ledger.standing import standing_refresh
 from taizhang.remediation.demo import demo_in_motion, demo_policies_add, story_until
 
 PRESET = settings.BASE_DIR / "presets" / "shijingshan-2015.toml"
@@ -53,7 +52,6 @@ class Command(BaseCommand):
                   file=self.stderr._out) as bar, translation.override(settings.LANGUAGE_CODE):
             made = demo_in_motion(text=text, source=PRESET.name, seed=seed, total=targets, until=until,
                                   progress=bar.update)
-        standing_refresh()  # the command room's projection read now, not on its first page
         campaign, shift = made.campaign, datetime.timedelta(days=made.shift)
         self.stdout.write(self.style.SUCCESS("created %s (%s): %d demo targets, %d acts of their story" % (
             campaign.name, campaign.slug, made.targets, made.acts)))
