@@ -91,14 +91,15 @@ FIELDS = ["target_id", "starts", "ends", "from_day", "to_day", *KEY, *PER_TARGET
 
 # --- reading ---------------------------------------------------------------------------------
 
-def standing_refresh() -> int:
+def standing_refresh(progress=None) -> int:
     """Bring the projection up to the change log's last entry, and its month standings up to the
-    last month ended; the entries read (0: it was current)."""
+    last month ended; the entries read (0: it was current). `progress(done, total)` is told how
+    many of the log's entries are behind it after each chunk."""
     signature = _signature()
     mark = ProjectionMark.objects.filter(pk=1).first()
     read = 0
     if mark is None or mark.signature != signature or _log(mark.last_entry_id).exists():
-        read = _catch_up(signature)
+        read = _catch_up(signature, progress)
         mark = ProjectionMark.objects.get(pk=1)
     if mark.months_to is None or mark.months_to < _last_month_end(timezone.localdate()):
         _close_months()
@@ -198,10 +199,13 @@ def _signature() -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-def _catch_up(signature: str) -> int:
+def _catch_up(signature: str, progress=None) -> int:
     read, priorities = 0, _Priorities()
     while (chunk_read := _catch_up_chunk(signature, priorities)) is not None:
         read += chunk_read
+        if progress is not None:
+            mark = ProjectionMark.objects.get(pk=1)
+            progress(mark.last_entry_id, ChangeLogEntry.objects.order_by("-id").values_list("id", flat=True).first())
     return read
 
 

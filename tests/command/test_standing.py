@@ -118,3 +118,16 @@ def test_the_bulk_writers_store_what_the_orm_would(db):
     add_rows(DayChange, [{**key, **zero, "n": -1}, {**key, **zero, "street": "鲁谷街道", "n": 5, "closed": 5}],
              keys, SUMS)
     assert sorted(DayChange.objects.values_list("street", "n", "closed")) == [("古城街道", 1, 1), ("鲁谷街道", 5, 5)]
+
+
+def test_the_command_brings_the_projection_up_to_date_ahead_of_the_first_page(history):
+    import io
+
+    from django.core.management import call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command("refresh_projection", stdout=out, stderr=err)
+    read = ChangeLogEntry.objects.filter(object_type__in=[OBJECT_TYPE, OUTCOME_KIND]).count()
+    assert "%d change-log entries read" % read in out.getvalue()
+    call_command("refresh_projection", stdout=out, stderr=err)
+    assert "0 change-log entries read" in out.getvalue()
