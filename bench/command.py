@@ -9,9 +9,10 @@ campaign) and a street user: the dashboard today, on a past day and for one stre
 points and areas. Each page is timed cold (the board cache emptied before each request: what
 the first view after any write costs) and warm (nothing written between views: the board from
 the cache, the map's data asked again by a browser that holds it, "not modified"), after
-warm-up requests; its queries are counted; and beside each, its floor: the heaviest query the
-page ran, run again as bare SQL (median of 5). Figures go to docs/benchmarks.md (one section
-per database). Not part of the test suite.
+warm-up requests; its queries are counted; and beside each, its floor: the queries the page
+ran on the ledger, its history and the projection, run again as bare SQL (each the median of
+5), summed (the goal's floor: what the database must do for the page), and the heaviest
+alone. Figures go to docs/benchmarks.md (one section per database). Not part of the test suite.
 """
 
 import argparse
@@ -149,8 +150,9 @@ def measure(size: int, requests: int) -> dict:
         count = len(queries.captured_queries)
         # The heaviest by a bare run of each (the query log times the execute alone, and SQLite does
         # its work as the rows are fetched).
-        heaviest = max((q["sql"] for q in queries.captured_queries if _reads_the_ledger(q["sql"])),
-                       key=lambda sql: _bare(connection, sql, runs=1))
+        bare = {sql: _bare(connection, sql, runs=1) for sql in
+                {q["sql"] for q in queries.captured_queries if _reads_the_ledger(q["sql"])}}
+        heaviest = max(bare, key=bare.get)
         cold = []
         for _i in tqdm(range(cold_n), desc="%s as %s, cold" % (label, username), leave=False):
             cache.clear()
@@ -163,7 +165,8 @@ def measure(size: int, requests: int) -> dict:
                                                leave=False)]
         found.append({"user": username, "page": label, "queries": count,
                       "cold": percentiles(cold), "warm": percentiles(warm),
-                      "floor_ms": _bare(connection, heaviest), "floor_sql": heaviest[:160]})
+                      "floor_ms": sum(_bare(connection, sql) for sql in bare),
+                      "heaviest_ms": _bare(connection, heaviest), "floor_sql": heaviest[:160]})
     leader = get_user_model().objects.get(username="leader")
     return {"size": size, "database": database_label(), "projection": projection, "pages": found,
             "stages": {"past": stages(leader, campaign, PAST_DAY), "today": stages(leader, campaign, None)}}
@@ -203,7 +206,7 @@ def stages(user, campaign, day: str | None) -> list[tuple[str, float]]:
 
 def _reads_the_ledger(sql: str) -> bool:
     """A query of the ledger, its history or its projection (not the session's or the user's)."""
-    return any('"%s_' % table in sql for table in ("ledger", "core_changelogentry", "remediation"))
+    return any('"%s_' % table in sql for table in ("ledger", "core_changelogentry", "remediation", "command"))
 
 
 def _bare(connection, sql: str, runs: int = FLOOR_RUNS) -> float:
@@ -246,7 +249,7 @@ def render(results: list[dict], info: dict, vendor: str, command: str) -> str:
               % (goal, worst_warm, _met(worst_warm < goal)),
               "| every page's p95 under %d ms, cold (the first view after a write) | worst %.0f ms | %s |"
               % (goal, worst_cold, _met(worst_cold < goal)),
-              "| cold p95 within %d× of its floor (the page's heaviest query, bare) | worst %.1f× | %s |"
+              "| cold p95 within %d× of its floor (the page's queries, bare) | worst %.1f× | %s |"
               % (GOAL_FLOOR_RATIO, worst_ratio, _met(worst_ratio <= GOAL_FLOOR_RATIO))]
     counts = {(p["user"], p["page"]): [r_p["queries"] for r in results for r_p in r["pages"]
                                        if (r_p["user"], r_p["page"]) == (p["user"], p["page"])]
@@ -263,18 +266,20 @@ def render(results: list[dict], info: dict, vendor: str, command: str) -> str:
                   "written since." % (f"{hist['entries']:,}", hist["seconds"], f"{proj['spans']:,}",
                                       f"{proj['day_changes']:,}", proj["seconds"], proj["rss_mb"]), "",
                   "| page | as | queries | cold p50 ms | cold p95 ms | warm p50 ms | warm p95 ms | floor ms | "
-                  "cold p95 / floor |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "cold p95 / floor | heaviest query ms |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for p in result["pages"]:
-            lines.append("| %s | %s | %d | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f× |" % (
+            lines.append("| %s | %s | %d | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f× | %.1f |" % (
                 p["page"], p["user"], p["queries"], p["cold"]["p50"], p["cold"]["p95"], p["warm"]["p50"],
-                p["warm"]["p95"], p["floor_ms"], p["cold"]["p95"] / p["floor_ms"]))
+                p["warm"]["p95"], p["floor_ms"], p["cold"]["p95"] / p["floor_ms"], p["heaviest_ms"]))
         lines.append("")
     lines += ["### Where a cold board's time goes at %s targets" % f"{biggest['size']:,}", "",
               "The leader's board computed in the bench process, each stage alone (median of 3, ms):", "",
               "| stage | %s | today |" % PAST_DAY, "| --- | ---: | ---: |"]
     lines += ["| %s | %.0f | %.0f |" % (label, a, b) for (label, a), (_l, b)
               in zip(biggest["stages"]["past"], biggest["stages"]["today"], strict=True)]
-    lines += ["", "Each page's floor is the heaviest query it ran, as bare SQL:", ""]
+    lines += ["", "Each page's floor is the queries it ran on the ledger, its history and the projection, run "
+                  "bare and summed; the heaviest of them:", ""]
     lines += ["- %s as %s: `%s…`" % (p["page"], p["user"], p["floor_sql"].replace("`", "'"))
               for p in biggest["pages"]]
     return "\n".join(lines)

@@ -93,8 +93,8 @@ FIELDS = ["target_id", "starts", "ends", "from_day", "to_day", *KEY, *PER_TARGET
 
 def standing_refresh(progress=None) -> int:
     """Bring the projection up to the change log's last entry, and its month standings up to the
-    last month ended; the entries read (0: it was current). `progress(done, total)` is told how
-    many of the log's entries are behind it after each chunk."""
+    last month ended; the entries read (0: it was current). After each chunk, `progress(read_to,
+    last)` is told the entry id it has read up to and the log's last one."""
     signature = _signature()
     mark = ProjectionMark.objects.filter(pk=1).first()
     read = 0
