@@ -11,7 +11,7 @@ import pytest
 from django.utils import translation
 
 from taizhang.core.tabular import TableError, read_table
-from taizhang.core.workbook_checks import Limits, WorkbookRefused, check_workbook
+from taizhang.core.workbook_checks import Limits, WorkbookRefused, _letters, _outside, _position, check_workbook
 
 CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -183,6 +183,27 @@ def test_too_many_parts_are_refused():
                     extra=[("xl/n%d.xml" % i, "<a/>") for i in range(30)])
 
     assert "holds 35 parts; the limit is 20" in refused(data, limits)
+
+
+@pytest.mark.parametrize(("rows", "columns"), [(9, 3), (57, 26), (20_999, 25), (109, 52), (1_099_999, 2_730)])
+def test_the_fast_scan_finds_exactly_the_cells_outside_the_block(rows, columns):
+    # The one pass over a sheet with a dimension (workbook_checks._outside) must match every cell
+    # outside the block, and no cell inside it: else the exact pass is skipped, or always run.
+    pattern = _outside(rows, columns)
+    letters = {_letters(c) for c in (1, 2, columns - 1, columns, columns + 1, 27, 53, 703, 18_278) if c > 0}
+    numbers = {0, 1, 9, 10, 11, 99, 100, rows - 1, rows, rows + 1, rows * 10, 10 ** len(str(rows))}
+    for letter in letters:
+        for number in numbers:
+            for zeros in ("", "00"):
+                ref = "%s%s%d" % (letter, zeros, number)
+                inside = 1 <= number <= rows and _position(letter + "1")[1] <= columns
+                assert bool(pattern.search(b'<c r="%s" t="n">' % ref.encode())) is not inside, ref
+    for odd in ("", "A", "a1", "$A$1", "A1B", " A1"):
+        assert pattern.search(b'<c r="%s">' % odd.encode()), odd
+    for placed_by_position in (b"<c>", b'<c t="s" r="A1">', b"<c r='A1'>"):
+        assert pattern.search(placed_by_position)
+    for other in (b"<cols>", b"<col min=", b"<cfRule", b"<customSheetViews>", b"<cellWatches>"):
+        assert not pattern.search(other)
 
 
 def test_a_well_formed_workbook_passes_and_is_read():
