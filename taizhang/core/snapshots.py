@@ -56,12 +56,22 @@ def quantized(places: int) -> Callable[[Any], str]:
     """A decimal (or the float SQLite gives back when read without the ORM) as a string with
     `places` decimals: 12.5 -> "12.50"."""
     step = Decimal(1).scaleb(-places)
+    # Zeros that pad a float's shortest form with `digits` decimals out to `places`.
+    padding = ["0" * (places - digits) for digits in range(places + 1)]
 
     def convert(value) -> str:
         # A float by its shortest form, 116.225437, not its binary expansion: faster, and
         # the same once quantized.
         if value.__class__ is float:
-            value = Decimal(repr(value))
+            text = repr(value)
+            # A form with no more decimals than `places` (a decimal stored by SQLite, read back
+            # by the tens of thousands in an import) only needs zeros added: what quantize gives,
+            # without making a Decimal. Exponents, inf and nan take the long way; so do fields of
+            # more than 6 places, whose zero str() of a Decimal writes with an exponent (0E-7).
+            decimals = len(text) - text.find(".") - 1
+            if decimals <= places <= 6 and "." in text and "e" not in text:
+                return text + padding[decimals]
+            value = Decimal(text)
         elif value.__class__ is not Decimal:
             value = Decimal(value)
         return str(value.quantize(step))

@@ -199,3 +199,30 @@ def test_entries_kept_before_the_target_column_get_it_from_their_record_and_stil
     assert dict(ChangeLogEntry.objects.values_list("id", "target_id")) == expected
     assert ChangeLogEntry.objects.get(object_type="remediation.petition").target_id == target.pk == petition.target_id
     assert not any(isinstance(item, Break) for item in changelog_verify())
+
+
+@pytest.mark.parametrize("places", [0, 2, 6, 7])
+def test_a_decimal_read_back_as_a_float_is_written_as_its_decimal_quantized(places):
+    # Stored decimals come back from SQLite as floats by the tens of thousands in an import; the
+    # short way for them must write what Decimal(repr(value)).quantize() has written from the start.
+    import random
+    import struct
+    from decimal import Decimal
+
+    from taizhang.core.snapshots import quantized
+
+    step = Decimal(1).scaleb(-places)
+    rng = random.Random(places)
+    values = [0.0, -0.0, 12.5, 100.0, 116.225437, -39.9, 2.675, 0.125, 1e-5, 1.5e-7, 1e15 + 0.5, 1e16, 1e22,
+              123456789012.345, 9999999.9999995, float("inf"), float("nan")]
+    values += [round(rng.uniform(-1e6, 1e6), rng.randint(0, 9)) for _ in range(2000)]
+    values += [struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(500)]
+    convert = quantized(places)
+    for value in values:
+        try:
+            expected = str(Decimal(repr(value)).quantize(step))
+        except ArithmeticError as exc:  # inf, nan and numbers past the context's precision
+            with pytest.raises(type(exc)):
+                convert(value)
+        else:
+            assert convert(value) == expected, repr(value)
