@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
-from json.encoder import encode_basestring
+from json.encoder import c_make_encoder, encode_basestring
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -105,12 +105,17 @@ def _encode(value) -> str:
     """A snapshot as canonical JSON: "null" for none (stored as NULL)."""
     if value is None:
         return "null"
-    return _CANONICAL_JSON.encode(value)
+    return "".join(_canonical_json(value, 0))
 
 
 # What json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")) uses, made
-# once: json.dumps makes a new encoder for every call given options.
+# once: json.dumps makes a new encoder for every call given options, and the encoder's encode()
+# makes its C encoder anew at every call (an import encodes two snapshots per changed row). No
+# markers: a snapshot holds no cycles (one would end in RecursionError, not ValueError).
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_canonical_json = c_make_encoder(
+    None, _CANONICAL_JSON.default, encode_basestring, None, _CANONICAL_JSON.key_separator,
+    _CANONICAL_JSON.item_separator, True, False, True) if c_make_encoder else _CANONICAL_JSON.iterencode
 
 
 def changelog_head_hash() -> str:
