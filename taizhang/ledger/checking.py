@@ -10,7 +10,8 @@ import re
 import unicodedata
 from decimal import Decimal
 from functools import partial
-from operator import itemgetter
+from itertools import repeat
+from operator import is_, itemgetter
 
 from django.utils.translation import gettext as _
 
@@ -378,10 +379,10 @@ def check_rows(table, labels: Labels, progress=None) -> tuple[list[tuple[int, di
                     raw, exc = next(failed)
                     found.append((row, position, Problem(numbers[row], header, shown_value(clean_text(raw)),
                                                          str(exc))))
-        if column.required and None in values:
+        if column.required and _holds(values, None):
             found += [(row, position, Problem(numbers[row], header, "", _("This column must not be empty.")))
                       for row, value in enumerate(values) if value is None]
-        if (column.required or column.field == "version") and CLEAR in values:
+        if (column.required or column.field == "version") and _holds(values, CLEAR):
             found += [(row, position, Problem(numbers[row], header, CLEAR_MARKER, _(
                 "This column cannot be emptied.")))
                 for row, value in enumerate(values) if value is CLEAR]
@@ -396,6 +397,12 @@ def check_rows(table, labels: Labels, progress=None) -> tuple[list[tuple[int, di
     by_row = enumerate(zip(*columns, strict=True))
     return [(numbers[row], dict(zip(names, values, strict=True))) for row, values in by_row
             if row not in bad_rows], problems
+
+
+def _holds(values: list, marker) -> bool:
+    """Whether `marker` (None, CLEAR) is among a column's values, by identity: `in` would call
+    the __eq__ of each label (a model instance) in a label column, a Python call per cell."""
+    return any(map(is_, values, repeat(marker)))
 
 
 def _duplicate_codes(codes: list, numbers: list[int], position: int) -> list[tuple[int, int, Problem]]:
