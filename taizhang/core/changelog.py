@@ -89,6 +89,28 @@ def _digest(key: bytes | None, /, **encoded: str) -> str:
     return hmac.digest(key, canonical, "sha256").hex()
 
 
+def _sealer(key: bytes | None, shared: dict[str, str]) -> Callable[..., str]:
+    """`_digest` for the entries of one write, given the parts they share (`_write_parts`).
+
+    The shared parts are put into the canonical form once; each entry's own parts are then
+    joined between the pieces left, in the order the form has them (its keys' order). Per
+    entry, format_map parsed the form again and took a dict of all twelve parts: a good part
+    of sealing an import's 50,000 entries.
+    """
+    p = _CANONICAL.format_map(shared | dict.fromkeys(_OWN_PARTS, _GAP)).split(_GAP)
+    encode = encode_basestring
+
+    def seal(prev: str, object_type: str, object_id: str, object_repr: str, action: str, before: str,
+             after: str) -> str:
+        canonical = "".join((p[0], encode(action), p[1], after, p[2], before, p[3], encode(object_id), p[4], prev,
+                             p[5], encode(object_repr), p[6], encode(object_type), p[7])).encode()
+        if key is None:
+            return hashlib.sha256(canonical).hexdigest()
+        return hmac.digest(key, canonical, "sha256").hex()
+
+    return seal
+
+
 def head_seal(key: bytes, *, keyed_from: int, last_id: int, last_hash: str) -> str:
     """The chain head's own seal: truncating the chain or moving the keyed boundary breaks it."""
     return hmac.digest(key, ("head:%d:%d:%s" % (keyed_from, last_id, last_hash)).encode(), "sha256").hex()
@@ -99,6 +121,12 @@ def head_seal(key: bytes, *, keyed_from: int, last_id: int, last_hash: str) -> s
 _CANONICAL = ('{{"action":{action},"actor":{actor},"actor_name":{actor_name},"after":{after},"at":{at},'
               '"before":{before},"id":{id},"prev":"{prev}","reason":{reason},"repr":{repr},'
               '"request":{request},"type":{type}}}')
+
+
+# An entry's own parts, in the order the canonical form has them, and what stands in for each
+# while the shared ones are put in (encoded JSON escapes a NUL, so no part holds one).
+_OWN_PARTS = ("action", "after", "before", "id", "prev", "repr", "type")
+_GAP = "\0"
 
 
 def _encode(value) -> str:
@@ -201,11 +229,11 @@ def _write(writes: list[tuple[dict, tuple, list[Change]]]) -> None:
     json_param = json_text_param(connections[DEFAULT_DB_ALIAS])
     prev, rows = head.last_hash, []
     for shared, fixed, changes in writes:
+        seal = _sealer(key, shared)
         for change in changes:
             object_id, object_repr = str(change.object_id), change.object_repr[:255]
             before, after = _encode(change.before), _encode(change.after)
-            digest = _digest(key, prev=prev, before=before, after=after, **shared, **_record_parts(
-                object_type=change.object_type, object_id=object_id, object_repr=object_repr, action=change.action))
+            digest = seal(prev, change.object_type, object_id, object_repr, change.action, before, after)
             rows.append((*fixed, change.object_type, object_id, object_repr, change.action,
                          None if change.before is None else json_param(before),
                          None if change.after is None else json_param(after), prev, digest, change.target_id))
