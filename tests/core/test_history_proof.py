@@ -7,6 +7,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from taizhang.core.changelog import GENESIS, Digest, changelog_replay, digest_make, entry_hash, head_seal
 from taizhang.core.keys import chain_key
@@ -158,3 +160,24 @@ def test_the_hold_fields_a_step_logs_are_replayed_too(targets, personas):
     assert list(changelog_replay()) == []
     Target.objects.filter(pk=target.pk).update(hold_reason="改过")
     assert [(m.field, m.logged, m.stored) for m in changelog_replay()] == [("hold_reason", "诉讼中", "改过")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.one_of(st.none(), st.binary(min_size=1, max_size=40)), texts=st.lists(st.text(), min_size=6, max_size=6),
+       actor=st.one_of(st.none(), st.integers(1, 10**9)), snapshots=st.lists(
+           st.one_of(st.none(), st.dictionaries(st.text(), st.one_of(st.text(), st.integers(), st.booleans()))),
+           min_size=2, max_size=2))
+def test_a_write_seals_its_entries_as_the_one_canonical_form_does(key, texts, actor, snapshots):
+    """The import's sealer, which puts a write's shared parts into the canonical form once, gives
+    the seal `_digest` (the form verify_history checks) gives for every entry."""
+    import datetime
+
+    from taizhang.core.changelog import _digest, _encode, _record_parts, _sealer, _write_parts
+
+    object_type, object_id, object_repr, action, reason, prev = texts
+    shared = _write_parts(at=datetime.datetime(2016, 3, 1, tzinfo=datetime.UTC), actor_id=actor,
+                          actor_name=texts[2], request_id=texts[0] or None, reason=reason)
+    before, after = (_encode(s) for s in snapshots)
+    expected = _digest(key, prev=prev, before=before, after=after, **shared, **_record_parts(
+        object_type=object_type, object_id=object_id, object_repr=object_repr, action=action))
+    assert _sealer(key, shared)(prev, object_type, object_id, object_repr, action, before, after) == expected
