@@ -237,7 +237,7 @@ def sees_whole_campaign(user, campaign) -> bool:
 def reaches(user, campaign) -> frozenset[tuple[str, int]] | None:
     """The (target field, value) pairs through which the user sees the campaign's targets (a
     target is visible when it holds any of them), or None when they see the whole campaign: for
-    tables that copy a target's reach under their own names (`visible_q`'s `fields`)."""
+    tables that copy a target's reach under names of their own (the command room's projection)."""
     if is_system_or_superuser(user) or sees_whole_campaign(user, campaign):
         return None
     return frozenset(reach for m in _memberships(user) if m.unit.campaign_id == campaign.pk

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from taizhang.accounts.scoping import reaches
 from taizhang.campaigns.models import Campaign, OrgUnit
 from taizhang.ledger.models import DONE_STATES, Target
-from taizhang.ledger.selectors import ledger_targets
 
 from .models import AMOUNTS, GROUP_FIELDS, SUMS
 from .standing import (
@@ -80,9 +79,6 @@ class Scope:
 
     def __post_init__(self):
         standing_refresh()
-
-    def targets(self):
-        return ledger_targets(self.user, self.campaign)
 
     def reach(self) -> frozenset | None:
         """Through what the user sees the campaign's targets (None: all of them)."""
