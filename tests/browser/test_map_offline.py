@@ -44,6 +44,13 @@ def test_the_street_sees_its_points_offline_and_a_click_opens_one(page, server, 
     expect(points).to_have_count(3)  # 古城's three; 鲁谷's two are not the street's to see
     expect(page.locator("#count-registered")).to_have_text("(3)")
     expect(page.locator(".street-area")).to_have_count(1)
+    # The points' millionths of a degree drawn where the street's area (from the same points) lies.
+    area = page.locator(".street-area").bounding_box()
+    for point in points.all():
+        at = point.bounding_box()
+        x, y = at["x"] + at["width"] / 2, at["y"] + at["height"] / 2
+        assert area["x"] - 2 <= x <= area["x"] + area["width"] + 2, (at, area)
+        assert area["y"] - 2 <= y <= area["y"] + area["height"] + 2, (at, area)
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     box = page.locator("#map").bounding_box()
     assert box["width"] >= viewport["width"] - 40 and box["height"] >= 320

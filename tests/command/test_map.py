@@ -125,7 +125,7 @@ def test_points_are_compact_and_read_in_one_query_however_many(client, placed, p
         make_target(units, "GC-%04d" % (100 + n), "GC", "JT", longitude=Decimal("116.18"), latitude=Decimal("39.9"))
     with django_assert_num_queries(len(few.captured_queries)):
         data = client.get(POINTS).json()
-    assert len(data["i"]) == 45 and set(data) == {"system", "states", "i", "c", "x", "y", "k", "n"}
+    assert len(data["i"]) == 45 and set(data) == {"system", "states", "scale", "i", "c", "x", "y", "k", "n"}
     assert len(json.dumps(data, separators=(",", ":"))) < 45 * 60
 
 
@@ -154,14 +154,26 @@ def test_each_point_is_converted_to_the_maps_system(client, placed, personas, se
     wgs = convert(116.18, 39.91, CoordinateSystem.BD09, CoordinateSystem.WGS84)
     data = _points(client, personas["carol"])
     at = data["i"].index(gc.pk)
-    assert data["system"] == "wgs84" and (data["x"][at], data["y"][at]) == pytest.approx(wgs, abs=1e-6)
+    assert data["system"] == "wgs84" and _degrees(data, at) == pytest.approx(wgs, abs=1e-6)
     settings.TAIZHANG_MAP_SYSTEM = "gcj02"  # 高德 tiles: every point in GCJ-02
     data = _points(client, personas["carol"])
     gcj = convert(116.18, 39.91, CoordinateSystem.BD09, CoordinateSystem.GCJ02)
     lg = data["i"].index(Target.objects.get(code="LG-0001").pk)
-    assert (data["x"][at], data["y"][at]) == pytest.approx(gcj, abs=1e-6)
-    assert (data["x"][lg], data["y"][lg]) == pytest.approx(
+    assert _degrees(data, at) == pytest.approx(gcj, abs=1e-6)
+    assert _degrees(data, lg) == pytest.approx(
         convert(116.24, 39.885, CoordinateSystem.WGS84, CoordinateSystem.GCJ02), abs=1e-6)
+
+
+def _degrees(data: dict, at: int) -> tuple[float, float]:
+    return data["x"][at] / data["scale"], data["y"][at] / data["scale"]
+
+
+def test_a_point_in_the_maps_system_is_sent_exactly_as_stored(client, placed, personas, units):
+    """Whole millionths of a degree: the six places the ledger keeps, none lost on the way."""
+    made = make_target(units, "GC-0300", "GC", "JT", longitude=Decimal("116.199999"), latitude=Decimal("39.900001"))
+    data = _points(client, personas["carol"])
+    at = data["i"].index(made.pk)
+    assert (data["x"][at], data["y"][at], data["scale"]) == (116199999, 39900001, 1_000_000)
 
 
 def test_a_click_opens_the_target_the_point_names(client, placed, personas):
@@ -194,6 +206,7 @@ def test_map_points_of_a_queryset(placed, personas, campaign):
 ])
 def test_the_convex_hull(points, hull):
     assert convex_hull(points) == hull
+
 
 
 # --- the base layer --------------------------------------------------------------------------

@@ -53,8 +53,8 @@
     for (var n = 0; n < data.i.length; n++) {
       var state = data.states[data.k[n]];
       counts[state] += 1;
-      var marker = L.marker([data.y[n], data.x[n]], {icon: icon(state), title: data.c[n], alt: data.c[n],
-                                                     keyboard: true});
+      var at = [data.y[n] / data.scale, data.x[n] / data.scale];  // sent in millionths of a degree
+      var marker = L.marker(at, {icon: icon(state), title: data.c[n], alt: data.c[n], keyboard: true});
       marker.on("click", open.bind(null, data.i[n]));
       markers.push(marker);
     }
