@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "taizhang.accounts",
     "taizhang.ledger",
     "taizhang.remediation",
+    "taizhang.supervision",
     "taizhang.command",
 ]
 

@@ -55,6 +55,13 @@ class Action(StrEnum):
     HISTORY_VERIFY = "history.verify"
     LABELS_MAP = "labels.map"
     USERS_MANAGE = "users.manage"
+    # Supervision orders (督办单): asked of the order's issuing or receiving unit
+    # (`scoping.may_for_unit`), or of the campaign (`may_in_campaign`).
+    ORDER_ISSUE = "order.issue"
+    ORDER_RECEIVE = "order.receive"
+    ORDERS_SEE_ALL = "orders.see_all"
+    ORDER_REFER = "order.refer"
+    REFERRAL_RECORD = "referral.record"
 
 
 @dataclass(frozen=True)
@@ -115,4 +122,15 @@ ALLOWED = {
     # Creating accounts, placing them in units and roles, deactivating them, resetting passwords:
     # over the users whose every membership is in a campaign where the actor holds this.
     Action.USERS_MANAGE: _roles(R.OFFICE),
+    # The HQ office issues orders, and a working group within its duty (speech: 指挥部办公室要做好
+    # 督查督办); the order's issuing unit confirms it done or sends it back.
+    Action.ORDER_ISSUE: _roles(R.OFFICE, R.GROUP),
+    # The unit an order is sent to signs for it, answers it and reports it done.
+    Action.ORDER_RECEIVE: _roles(R.STREET, R.UNIT, R.GROUP, R.OFFICE),
+    # The commander, the office and discipline inspection follow every order of the campaign.
+    Action.ORDERS_SEE_ALL: _roles(R.LEADER, R.OFFICE, R.DISCIPLINE),
+    # Referring an order to 纪检监察 by hand (the sweep refers as the system).
+    Action.ORDER_REFER: _roles(R.OFFICE),
+    # 纪检监察 records what each responsible person is held to.
+    Action.REFERRAL_RECORD: _roles(R.DISCIPLINE),
 }

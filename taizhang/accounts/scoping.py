@@ -127,6 +127,28 @@ def may(user, target, action: Action) -> bool:
     return bool(held.roles & allowed.roles or held.duties & allowed.duties)
 
 
+def may_for_unit(user, unit_id: int, action: Action) -> bool:
+    """Whether the user acts for this org unit in `action`: a member of it in one of the
+    action's roles (a supervision order's issuing or receiving unit)."""
+    if is_system_or_superuser(user):
+        return True
+    roles = ALLOWED[action].roles
+    return any(m.unit_id == unit_id and m.role in roles for m in _memberships(user))
+
+
+def unit_records_q(user, campaign, see_all: Action, fields: tuple[str, ...]) -> Q:
+    """Filter over a campaign's records addressed from or to org units (supervision orders):
+    all of them for a user holding `see_all`'s role in the campaign, else those where one of
+    `fields` (``issuer_id``, ``receiver_id``) is a unit the user is a member of."""
+    if is_system_or_superuser(user) or may_in_campaign(user, campaign, see_all):
+        return Q(campaign_id=campaign.pk)
+    units = [m.unit_id for m in _memberships(user) if m.unit.campaign_id == campaign.pk]
+    q = NOTHING
+    for name in fields:
+        q |= Q(**{name + "__in": units})
+    return Q(campaign_id=campaign.pk) & q if units else NOTHING
+
+
 def may_in_campaign(user, campaign, action: Action) -> bool:
     """Whether the user holds one of the action's roles anywhere in the campaign."""
     if is_system_or_superuser(user):

@@ -17,6 +17,12 @@ class GroupDuty(models.TextChoices):
 # Days a petition may stay open when the preset says nothing (`[petitions] open_limit_days`):
 # the State Council's 信访条例 (2005) gives 60 days to handle a petition. Not from the speech.
 PETITION_OPEN_LIMIT_DAYS = 60
+# Supervision orders (督办单) where a preset says nothing of them: the speech sets no figures.
+SUPERVISION_DEFAULTS = {
+    "number_format": "督〔{year}〕{number}号", "yellow_within_days": 3, "extensions_max": 2,
+    "remind_before_days": [3, 1], "remind_after_days": [1, 3, 7], "refer_after_reminders": 3,
+    "refer_after_extensions": 2, "refer_after_overdue_days": 10, "outcomes": ["约谈", "通报批评", "诫勉", "问责"],
+}
 
 # Where a campaign's points may lie when its preset gives no `[map] bounds` (WGS-84 west,
 # south, east, north): Beijing's municipality, with a margin, for a district whose name says
@@ -57,6 +63,10 @@ class Campaign(models.Model):
     def petition_open_limit_days(self) -> int:
         """Days a petition may stay open before it is overdue (the preset's, or the default)."""
         return self.rules.get("petitions", {}).get("open_limit_days", PETITION_OPEN_LIMIT_DAYS)
+
+    def supervision_rules(self) -> dict:
+        """The preset's `[supervision]` rules, each key falling back to SUPERVISION_DEFAULTS."""
+        return SUPERVISION_DEFAULTS | (self.rules.get("supervision") or {})
 
     def map_box(self) -> Box:
         """The WGS-84 rectangle the campaign's points must lie in (the preset's `[map] bounds`)."""

@@ -7,6 +7,7 @@ does not know is refused with its line and the closest known key (`preset_keys`)
 
 import datetime
 import hashlib
+import re
 import tomllib
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,17 @@ from django.utils.translation import gettext as _
 
 from taizhang.core.changelog import changelog_append
 
-from .models import PETITION_OPEN_LIMIT_DAYS, Campaign, GroupDuty, Liaison, Milestone, OrgUnit, Phase, TargetType
+from .models import (
+    PETITION_OPEN_LIMIT_DAYS,
+    SUPERVISION_DEFAULTS,
+    Campaign,
+    GroupDuty,
+    Liaison,
+    Milestone,
+    OrgUnit,
+    Phase,
+    TargetType,
+)
 from .preset_keys import closest, line_of, path_text, unknown_key
 from .snapshots import CAMPAIGN
 
@@ -144,6 +155,7 @@ def parse_preset(text: str) -> dict[str, Any]:
         "slogans": _texts(_get(data, "publicity", dict, "", required=False) or {}, "slogans", "publicity"),
         "anti_rebound": {"reinspect_after_days": _reinspect_after_days(data)},
         "petitions": {"open_limit_days": _petition_limit(data)},
+        "supervision": _supervision(data),
         "plan_templates": _plan_templates(data, plan["target_types"]) if "plan_templates" in data else [],
         "group_duties": _group_duties(data),
         "map": _map(data),
@@ -283,6 +295,37 @@ def _petition_limit(data: dict) -> int:
         raise PresetError(_("Key “%(key)s” must be a positive whole number of days.")
                           % {"key": "petitions.open_limit_days"})
     return days
+
+
+def _supervision(data: dict) -> dict:
+    """Supervision orders' rules (`[supervision]`), each key checked; a key not given keeps
+    its default (Campaign.supervision_rules)."""
+    table = _get(data, "supervision", dict, "", required=False) or {}
+    rules = {}
+    for key, default in SUPERVISION_DEFAULTS.items():
+        if key not in table:
+            continue
+        where, value = "supervision." + key, table[key]
+        if isinstance(default, int):
+            least = 0 if key == "extensions_max" else 1
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise PresetError(_("Key “%(key)s” must be a whole number, at least %(least)d.")
+                                  % {"key": where, "least": least})
+        elif key == "number_format":
+            if not isinstance(value, str) or "{number}" not in value or \
+                    set(re.findall(r"{(\w*)}", value)) - {"year", "number"}:
+                raise PresetError(_("Key “%(key)s” must hold {number} (and may hold {year}), nothing else in braces.")
+                                  % {"key": where})
+        elif key == "outcomes":
+            if not isinstance(value, list) or not value or any(not isinstance(v, str) or not v.strip() for v in value) \
+                    or len(set(value)) != len(value):
+                raise PresetError(_("Key “%(key)s” must list different names, at least one.") % {"key": where})
+        elif not isinstance(value, list) or any(not isinstance(d, int) or isinstance(d, bool) or d <= 0 for d in value):
+            raise PresetError(_("Key “%(key)s” must list positive whole numbers of days.") % {"key": where})
+        else:
+            value = sorted(set(value), reverse=key == "remind_before_days")
+        rules[key] = value
+    return rules
 
 
 def _map(data: dict) -> dict:

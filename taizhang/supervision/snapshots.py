@@ -1,0 +1,42 @@
+"""What the change log records of orders and the records hanging off them (core.snapshots).
+An order concerns several targets, or none: its entries belong to its campaign's log."""
+
+from django.utils.translation import gettext_lazy as _
+
+from taizhang.campaigns.models import OrgUnit
+from taizhang.core.snapshots import Field, declare, naming, related
+from taizhang.ledger.models import Target
+
+from .models import Accountability, Extension, Order, OrderEvent, Referral
+
+
+def _targets(order: Order) -> list[int]:
+    return sorted(order.targets.values_list("pk", flat=True))
+
+
+@naming
+def _show_targets(pks: list[int], names) -> str:
+    return "、".join(names.of(Target, pk) for pk in pks)
+
+
+ORDER = declare(
+    "supervision.order", Order,
+    ("number", "issuer", "issued_by", "receiver", "subject", "text", "deadline", "priority", "state", "extensions",
+     "reminders", "targets"),
+    target=None, campaign="campaign_id", describe=lambda order: order.number,
+    special={"targets": Field(_targets, whole=True, show=_show_targets)},
+    headings={"targets": _("targets"), "issued_by": _("signed by")})
+ORDER_EVENT = declare(
+    "supervision.orderevent", OrderEvent, ("order", "kind", "comment"), target=None, campaign="order__campaign_id",
+    describe=lambda event: str(event.order), shows={"order": related(Order, label="number")})
+EXTENSION = declare(
+    "supervision.extension", Extension, ("order", "reason", "deadline_asked", "status", "note"), target=None,
+    campaign="order__campaign_id", describe=lambda extension: str(extension.order),
+    shows={"order": related(Order, label="number")})
+REFERRAL = declare(
+    "supervision.referral", Referral, ("order", "reason", "closed_at"), target=None, campaign="order__campaign_id",
+    describe=lambda referral: str(referral.order), shows={"order": related(Order, label="number")})
+ACCOUNTABILITY = declare(
+    "supervision.accountability", Accountability, ("referral", "person", "unit", "outcome", "reason"), target=None,
+    campaign="referral__order__campaign_id", describe=lambda record: str(record.referral.order),
+    shows={"unit": related(OrgUnit)})
