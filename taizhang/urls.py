@@ -10,6 +10,7 @@ urlpatterns = [
     path("campaign/", ledger_views.choose_campaign, name="choose_campaign"),
     path("ledger/", include("taizhang.ledger.urls")),
     path("work/", include("taizhang.remediation.urls")),
+    path("orders/", include("taizhang.supervision.urls")),
     path("command/", include("taizhang.command.urls")),
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -27,6 +27,8 @@ from taizhang.remediation.petitions import petition_record
 from taizhang.remediation.photos import photo_add
 from taizhang.remediation.plans import plan_create, policy_create
 from taizhang.remediation.verification import verification_record
+from taizhang.supervision.models import Order
+from taizhang.supervision.orders import extension_ask, order_issue, order_step
 
 DAY = datetime.date(2015, 12, 1)
 
@@ -80,6 +82,10 @@ ARGS = {
     "remediation:todo": None, "remediation:todo_count": None, "remediation:petitions": None,
     "command:dashboard": None, "command:download": lambda r: {"chart_id": "streets"},
     "command:map": None, "command:map_points": None, "command:map_areas": None,
+    "supervision:orders": None, "supervision:order_new": None, "supervision:referrals": None,
+    **{"supervision:" + name: lambda r: {"pk": r["order"].pk} for name in (
+        "order", "order_step", "order_answer", "extension_ask", "order_reissue", "order_refer", "accountability_add")},
+    "supervision:extension_decide": lambda r: {"pk": r["order"].pk, "extension_id": r["extension"].pk},
     "accounts:locked": None, "accounts:history_digest": None, "accounts:password_change": None,
     "accounts:unlock": lambda r: {"user_id": r["account"].pk},
     "accounts:users": None, "accounts:user_new": None, "accounts:user_import": None,
@@ -122,7 +128,14 @@ def records(targets, personas, campaign):
     lease = lease_record(target=target, actor=alice, lessee="王五")
     lease_notice(lease=lease, actor=alice, sent_on=DAY)
     lease_answer(lease=Lease.objects.get(pk=lease.pk), actor=alice, answer="refused", answered_on=DAY)
+    order = order_issue(actor=carol, campaign=campaign, issuer=target.street.campaign.units.get(code="OFFICE"),
+                        receiver=target.street, subject="督办", text="限期整改", targets=[target],
+                        deadline=datetime.date.today() + datetime.timedelta(days=10))
+    order_step(actor=alice, order=order, to=Order.State.SIGNED)
     return {
+        "order": order,
+        "extension": extension_ask(actor=alice, order=order, deadline=order.deadline + datetime.timedelta(days=5),
+                                   reason="租户未搬离"),
         "target": target,
         "verification": verification_record(target=target, actor=alice, facts={"resident_population": 9}),
         "photo": photo_add(target=target, actor=alice, name="现场.jpg", data=_jpeg()),

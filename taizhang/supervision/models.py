@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from taizhang.campaigns.models import Campaign, OrgUnit
 from taizhang.ledger.models import Target
@@ -20,7 +21,7 @@ class Order(models.Model):
         SIGNED = "signed", _("signed for")  # 已签收
         IN_PROGRESS = "in_progress", _("in progress")  # 办理中
         ANSWERED = "answered", _("reported done")  # 已反馈
-        DONE = "done", _("closed")  # 已办结
+        DONE = "done", pgettext_lazy("supervision order state", "closed")  # 已办结
         RETURNED = "returned", _("sent back")  # 已退办
         WITHDRAWN = "withdrawn", _("withdrawn")  # 已撤回
         REFERRED = "referred", _("referred to discipline inspection")  # 已移交纪检
@@ -39,7 +40,7 @@ class Order(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="orders")
     year = models.PositiveIntegerField(_("year"))
     serial = models.PositiveIntegerField(_("number in the year"))
-    number = models.CharField(_("number"), max_length=64)
+    number = models.CharField(pgettext_lazy("supervision order", "number"), max_length=64)
     issuer = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="orders_issued",
                                verbose_name=_("issued by"))
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -50,7 +51,8 @@ class Order(models.Model):
     subject = models.CharField(_("subject"), max_length=200)
     text = models.TextField(_("what is to be done"))
     deadline = models.DateField(_("deadline"))
-    priority = models.CharField(_("priority"), max_length=16, choices=Priority, default=Priority.NORMAL)
+    priority = models.CharField(pgettext_lazy("supervision order", "priority"), max_length=16, choices=Priority,
+                                default=Priority.NORMAL)
     state = models.CharField(_("state"), max_length=16, choices=State, default=State.ISSUED)
     version = models.PositiveIntegerField(default=0)
     extensions = models.PositiveIntegerField(_("extensions granted"), default=0)

@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.permissions import Action
-from taizhang.accounts.scoping import is_system_or_superuser, may_for_unit, may_in_campaign, visible_q
+from taizhang.accounts.scoping import may_for_unit, may_in_campaign, visible_q
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
@@ -21,7 +21,7 @@ from taizhang.ledger.models import Target
 
 from .models import Accountability, Extension, Order, OrderCounter, OrderEvent, Referral
 from .snapshots import EXTENSION, ORDER
-from .workflow import MACHINE, may_take
+from .workflow import MACHINE, issuing_side, receiving_side
 
 State = Order.State
 # The units an order may be sent to, and the target field through which each reaches a target.
@@ -101,7 +101,8 @@ def order_issue(*, actor, campaign, issuer: OrgUnit, receiver: OrgUnit, subject:
     text = _text(text, _field(Order, "text"))
     deadline = _deadline(deadline, campaign, field=_field(Order, "deadline"))
     if priority not in Order.Priority.values:
-        raise SupervisionError(_("Priority: “%(value)s” is not one of the choices.") % {"value": priority})
+        raise SupervisionError(_("%(field)s: “%(value)s” is not one of the choices.") % {
+            "field": _field(Order, "priority"), "value": priority})
     pks = sorted({t.pk if isinstance(t, Target) else int(t) for t in targets})
     found = list(Target.objects.filter(campaign=campaign, pk__in=pks).filter(visible_q(actor)))
     if len(found) != len(pks):
@@ -142,15 +143,11 @@ def order_reissue(*, actor, order: Order, receiver: OrgUnit | None = None, deadl
 
 
 def _acting(actor, order: Order, action: Action, what: str) -> None:
-    if action == Action.ORDER_RECEIVE:
-        allowed = is_system_or_superuser(actor) or may_for_unit(actor, order.receiver_id, action)
-    else:
-        step = next(s for s in MACHINE.steps if s.who == action)
-        allowed = may_take(actor, order, step)
-    if not allowed:
-        raise SupervisionError(_("Only the unit the order was sent to may %(what)s.") % {"what": what}
-                               if action == Action.ORDER_RECEIVE else
-                               _("Only the unit that issued the order may %(what)s.") % {"what": what})
+    """Refuse unless `actor` acts for the order's receiving (or issuing) side."""
+    if action == Action.ORDER_RECEIVE and not receiving_side(actor, order):
+        raise SupervisionError(_("Only the unit the order was sent to may %(what)s.") % {"what": what})
+    if action == Action.ORDER_ISSUE and not issuing_side(actor, order):
+        raise SupervisionError(_("Only the unit that issued the order may %(what)s.") % {"what": what})
 
 
 def _event(order: Order, kind: str, actor, comment: str, now) -> OrderEvent:

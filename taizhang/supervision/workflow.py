@@ -40,18 +40,27 @@ STEPS = (
 )
 
 
-def may_take(actor, order: Order, step: Step) -> bool:
-    """Whether `actor` may take `step` on `order`: acting for the side the step names. The
-    issuing side's steps are refused to someone who also acts for the receiving unit: nobody
-    confirms, or sends back, their own unit's work."""
+def receiving_side(actor, order: Order) -> bool:
+    """Whether `actor` acts for the unit the order was sent to."""
+    return is_system_or_superuser(actor) or may_for_unit(actor, order.receiver_id, Action.ORDER_RECEIVE)
+
+
+def issuing_side(actor, order: Order) -> bool:
+    """Whether `actor` acts for the unit that issued the order, and not also for the unit it was
+    sent to: nobody confirms, sends back or extends their own unit's work."""
     if is_system_or_superuser(actor):
         return True
+    return (may_for_unit(actor, order.issuer_id, Action.ORDER_ISSUE)
+            and not may_for_unit(actor, order.receiver_id, Action.ORDER_RECEIVE))
+
+
+def may_take(actor, order: Order, step: Step) -> bool:
+    """Whether `actor` may take `step` on `order`: acting for the side the step names."""
     if step.who == Action.ORDER_RECEIVE:
-        return may_for_unit(actor, order.receiver_id, step.who)
+        return receiving_side(actor, order)
     if step.who == Action.ORDER_ISSUE:
-        return (may_for_unit(actor, order.issuer_id, step.who)
-                and not may_for_unit(actor, order.receiver_id, Action.ORDER_RECEIVE))
-    return may_in_campaign(actor, order.campaign, step.who)
+        return issuing_side(actor, order)
+    return is_system_or_superuser(actor) or may_in_campaign(actor, order.campaign, step.who)
 
 
 def _written(order: Order, step: Step, inputs) -> dict:
