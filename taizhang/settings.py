@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    # The task queue in the database, run by `manage.py run_worker` (core/management).
+    "django_tasks_db",
     "taizhang.core",
     "taizhang.campaigns",
     "taizhang.accounts",
@@ -128,6 +130,7 @@ TEMPLATES = [
                 "taizhang.accounts.context_processors.lockout",
                 "taizhang.accounts.context_processors.user_management",
                 "taizhang.command.context_processors.command",
+                "taizhang.core.context_processors.notifications",
             ],
         },
     },
@@ -353,6 +356,30 @@ LOGGING = {
 }
 
 LANGUAGE_COOKIE_NAME = "taizhang_language"
+
+# Background work: tasks are queued in the database and run by `manage.py run_worker`, which
+# also starts each sweep (core/sweeps.py) when it is due. `make run` starts it beside the
+# web server; production runs it as a process of its own (docs/deploy.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# E-mail for the notifications users choose to receive by mail. With no TAIZHANG_EMAIL_HOST
+# the mails are printed by the worker (Django's console backend) instead of sent.
+EMAIL_HOST = os.environ.get("TAIZHANG_EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("TAIZHANG_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = int(os.environ.get("TAIZHANG_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("TAIZHANG_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TAIZHANG_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _flag("TAIZHANG_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = _flag("TAIZHANG_EMAIL_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set TAIZHANG_EMAIL_STARTTLS or TAIZHANG_EMAIL_SSL, not both.")
+# A mail server that does not answer must not hold the worker.
+EMAIL_TIMEOUT = int(os.environ.get("TAIZHANG_EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("TAIZHANG_EMAIL_FROM", "taizhang@localhost")
+# Where the site is seen from outside (https://taizhang.example.gov.cn): e-mails and group
+# chat messages link back to it. Without it they carry the path alone.
+TAIZHANG_SITE_URL = os.environ.get("TAIZHANG_SITE_URL", "").rstrip("/")
 
 # The change log's key (core/keys.py): from the environment, or a file outside the database.
 # Development makes the file on first use; production must be given one.
