@@ -11,6 +11,7 @@ urlpatterns = [
     path("ledger/", include("taizhang.ledger.urls")),
     path("work/", include("taizhang.remediation.urls")),
     path("command/", include("taizhang.command.urls")),
+    path("notifications/", include("taizhang.core.urls")),
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("taizhang.accounts.urls")),

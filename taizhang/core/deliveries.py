@@ -129,3 +129,14 @@ def delivery_retry(*, delivery: Delivery, now=None) -> None:
             state=S.PENDING, attempts=0, next_try_at=now):
         raise ConflictError(_("This delivery is no longer failed; reload the page."))
     delivery.refresh_from_db()
+
+
+def deliveries_failed(limit: int = 200):
+    """The deliveries that gave up, newest first, for the office to see (and send again)."""
+    return Delivery.objects.filter(state=S.FAILED).order_by("-created_at", "-pk")[:limit]
+
+
+def deliveries_retrying(limit: int = 200):
+    """The deliveries that failed at least once and will be tried again, soonest first."""
+    retrying = Delivery.objects.filter(state__in=[S.PENDING, S.SENDING], attempts__gt=0)
+    return retrying.order_by("next_try_at", "pk")[:limit]

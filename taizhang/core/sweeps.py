@@ -38,6 +38,10 @@ class Sweep:
     # Longer than a run can take: after it, a run's claim is taken to be a dead worker's.
     lease: timedelta = timedelta(minutes=30)
 
+    @property
+    def minutes(self) -> int:
+        return int(self.every.total_seconds() // 60)
+
 
 _SWEEPS: dict[str, Sweep] = {}
 
@@ -114,3 +118,8 @@ def sweeps_overview() -> list[dict]:
 def _latest(runs) -> dict[str, SweepRun]:
     ids = runs.values("name").annotate(last=Max("id")).values_list("last", flat=True)
     return {run.name: run for run in SweepRun.objects.filter(id__in=list(ids))}
+
+
+def sweep_failures(limit: int = 20):
+    """The latest runs that failed, any sweep, newest first."""
+    return SweepRun.objects.filter(state=SweepRun.State.FAILED).order_by("-started_at", "-pk")[:limit]
