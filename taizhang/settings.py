@@ -362,20 +362,23 @@ LANGUAGE_COOKIE_NAME = "taizhang_language"
 # web server; production runs it as a process of its own (docs/deploy.md).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
-# E-mail for the notifications users choose to receive by mail. With no TAIZHANG_EMAIL_HOST
-# the mails are printed by the worker (Django's console backend) instead of sent.
-EMAIL_HOST = os.environ.get("TAIZHANG_EMAIL_HOST", "")
-EMAIL_BACKEND = os.environ.get("TAIZHANG_EMAIL_BACKEND") or (
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
-EMAIL_PORT = int(os.environ.get("TAIZHANG_EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("TAIZHANG_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("TAIZHANG_EMAIL_PASSWORD", "")
-EMAIL_USE_TLS = _flag("TAIZHANG_EMAIL_STARTTLS", False)
-EMAIL_USE_SSL = _flag("TAIZHANG_EMAIL_SSL", False)
-if EMAIL_USE_TLS and EMAIL_USE_SSL:
+# E-mail for the notifications users choose to receive by mail (Django 6.1's MAILERS). With no
+# TAIZHANG_EMAIL_HOST the mails are printed by the worker (the console backend) instead of sent.
+_EMAIL_HOST = os.environ.get("TAIZHANG_EMAIL_HOST", "")
+_EMAIL_STARTTLS, _EMAIL_SSL = _flag("TAIZHANG_EMAIL_STARTTLS", False), _flag("TAIZHANG_EMAIL_SSL", False)
+if _EMAIL_STARTTLS and _EMAIL_SSL:
     raise ImproperlyConfigured("Set TAIZHANG_EMAIL_STARTTLS or TAIZHANG_EMAIL_SSL, not both.")
-# A mail server that does not answer must not hold the worker.
-EMAIL_TIMEOUT = int(os.environ.get("TAIZHANG_EMAIL_TIMEOUT", "20"))
+MAILERS = {"default": {
+    "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "OPTIONS": {
+        "host": _EMAIL_HOST, "port": int(os.environ.get("TAIZHANG_EMAIL_PORT", "25")),
+        "username": os.environ.get("TAIZHANG_EMAIL_USER", ""),
+        "password": os.environ.get("TAIZHANG_EMAIL_PASSWORD", ""),
+        "use_tls": _EMAIL_STARTTLS, "use_ssl": _EMAIL_SSL,
+        # A mail server that does not answer must not hold the worker.
+        "timeout": int(os.environ.get("TAIZHANG_EMAIL_TIMEOUT", "20")),
+    },
+} if _EMAIL_HOST else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("TAIZHANG_EMAIL_FROM", "taizhang@localhost")
 # Where the site is seen from outside (https://taizhang.example.gov.cn): e-mails and group
 # chat messages link back to it. Without it they carry the path alone.
