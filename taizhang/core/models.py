@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ChangeLogEntry(models.Model):
@@ -113,12 +114,13 @@ class Delivery(models.Model):
         PENDING = "pending", _("waiting to be sent")
         SENDING = "sending", _("being sent")
         SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
+        # Not the acceptance's "failed" (不通过): a message that could not be sent.
+        FAILED = "failed", pgettext_lazy("sending", "failed")
 
     # The notification's key: one event is sent to a destination once, however many
     # recipients share the address and however often the sweep that made it runs.
     key = models.CharField(_("key"), max_length=200)
-    channel = models.CharField(_("channel"), max_length=16, choices=Channel)
+    channel = models.CharField(pgettext_lazy("sending", "channel"), max_length=16, choices=Channel)
     destination = models.CharField(_("destination"), max_length=500)
     # The e-mail's recipient's notification; none for a webhook (a group's robot, not a user).
     notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL,
@@ -195,7 +197,7 @@ class SweepRun(models.Model):
     class State(models.TextChoices):
         RUNNING = "running", _("running")
         OK = "ok", _("done")
-        FAILED = "failed", _("failed")
+        FAILED = "failed", pgettext_lazy("run", "failed")
 
     name = models.CharField(_("sweep"), max_length=64)
     started_at = models.DateTimeField(_("started"))
