@@ -17,6 +17,7 @@ class CoreConfig(AppConfig):
 
         # Core's own sweep: send the e-mails and webhook posts that are due (and retry failures).
         from .deliveries import deliveries_send
-        from .sweeps import sweep_register
+        from .sweeps import records_prune, sweep_register
 
         sweep_register("deliveries", deliveries_send, every=timedelta(minutes=1), label=_("Send e-mails and webhooks"))
+        sweep_register("housekeeping", records_prune, every=timedelta(days=1), label=_("Forget old runs and tasks"))

@@ -123,3 +123,19 @@ def _latest(runs) -> dict[str, SweepRun]:
 def sweep_failures(limit: int = 20):
     """The latest runs that failed, any sweep, newest first."""
     return SweepRun.objects.filter(state=SweepRun.State.FAILED).order_by("-started_at", "-pk")[:limit]
+
+
+# What the runs' records keep: a month of runs that went well (failures are kept), a week of
+# finished tasks. Without this the worker's once-a-minute sweep adds 1,440 rows a day to each.
+RUNS_KEPT = timedelta(days=30)
+TASKS_KEPT = timedelta(days=7)
+
+
+def records_prune(*, now) -> dict:
+    """The `housekeeping` sweep: forget old runs that went well and old finished tasks."""
+    from django_tasks_db.models import DBTaskResult
+
+    runs, _by_model = SweepRun.objects.filter(state=SweepRun.State.OK, started_at__lt=now - RUNS_KEPT).delete()
+    tasks, _by_model = DBTaskResult.objects.filter(status__in=["SUCCESSFUL", "FAILED"],
+                                                   finished_at__lt=now - TASKS_KEPT).delete()
+    return {"runs": runs, "tasks": tasks}

@@ -103,3 +103,14 @@ def test_run_worker_once_runs_each_due_sweep_through_the_task_queue():
     assert DBTaskResult.objects.exclude(status="SUCCESSFUL").count() == 0
     call_command("run_worker", "--once", verbosity=0)  # nothing due yet: nothing runs again
     assert SweepRun.objects.filter(name="test.counting").count() == 1
+
+
+def test_housekeeping_forgets_old_runs_that_went_well_but_keeps_failures(db):
+    old = timezone.now() - datetime.timedelta(days=31)
+    SweepRun.objects.create(name="test.counting", started_at=old, state=SweepRun.State.OK)
+    SweepRun.objects.create(name="test.broken", started_at=old, state=SweepRun.State.FAILED, error="boom")
+    recent = SweepRun.objects.create(name="test.counting", started_at=timezone.now(), state=SweepRun.State.OK)
+    run = sweep_run("housekeeping")
+    assert run.summary == {"runs": 1, "tasks": 0}
+    assert set(SweepRun.objects.values_list("pk", flat=True)) == {
+        recent.pk, run.pk, SweepRun.objects.get(state=SweepRun.State.FAILED).pk}
