@@ -43,8 +43,9 @@ migrate: install
 	$(BIN)/python manage.py setup_demo || [ $$? -eq 3 ]
 	$(BIN)/python manage.py refresh_projection -v 0
 
+# The web server and the background worker (sweeps, e-mails, webhooks) together; Ctrl-C stops both.
 run: migrate
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	bin/run $(PORT)
 
 # Production: gunicorn with TAIZHANG_DEBUG=0 (a secret key required), static files collected
 # for WhiteNoise, the schema migrated; address and processes from TAIZHANG_BIND,

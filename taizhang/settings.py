@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    # The task queue in the database, run by `manage.py run_worker` (core/management).
+    "django_tasks_db",
     "taizhang.core",
     "taizhang.campaigns",
     "taizhang.accounts",
@@ -129,6 +131,7 @@ TEMPLATES = [
                 "taizhang.accounts.context_processors.lockout",
                 "taizhang.accounts.context_processors.user_management",
                 "taizhang.command.context_processors.command",
+                "taizhang.core.context_processors.notifications",
             ],
         },
     },
@@ -354,6 +357,35 @@ LOGGING = {
 }
 
 LANGUAGE_COOKIE_NAME = "taizhang_language"
+
+# Background work: tasks are queued in the database and run by `manage.py run_worker`, which
+# also starts each sweep (core/sweeps.py) when it is due. `make run` starts it beside the
+# web server; production runs it as a process of its own (docs/deploy.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# E-mail for the notifications users choose to receive by mail (Django 6.1's MAILERS). With no
+# TAIZHANG_EMAIL_HOST, development prints the mails (the console backend) instead of sending
+# them, and production hands them to the host's own mail server (localhost:25); a mail that
+# cannot be sent fails, visibly, on the office's page.
+_EMAIL_HOST = os.environ.get("TAIZHANG_EMAIL_HOST", "")
+_EMAIL_STARTTLS, _EMAIL_SSL = _flag("TAIZHANG_EMAIL_STARTTLS", False), _flag("TAIZHANG_EMAIL_SSL", False)
+if _EMAIL_STARTTLS and _EMAIL_SSL:
+    raise ImproperlyConfigured("Set TAIZHANG_EMAIL_STARTTLS or TAIZHANG_EMAIL_SSL, not both.")
+if DEBUG and not _EMAIL_HOST:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {
+        "host": _EMAIL_HOST or "localhost", "port": int(os.environ.get("TAIZHANG_EMAIL_PORT", "25")),
+        "username": os.environ.get("TAIZHANG_EMAIL_USER", ""),
+        "password": os.environ.get("TAIZHANG_EMAIL_PASSWORD", ""),
+        "use_tls": _EMAIL_STARTTLS, "use_ssl": _EMAIL_SSL,
+        # A mail server that does not answer must not hold the worker.
+        "timeout": int(os.environ.get("TAIZHANG_EMAIL_TIMEOUT", "20")),
+    }}}
+DEFAULT_FROM_EMAIL = os.environ.get("TAIZHANG_EMAIL_FROM", "taizhang@localhost")
+# Where the site is seen from outside (https://taizhang.example.gov.cn): e-mails and group
+# chat messages link back to it. Without it they carry the path alone.
+TAIZHANG_SITE_URL = os.environ.get("TAIZHANG_SITE_URL", "").rstrip("/")
 
 # The change log's key (core/keys.py): from the environment, or a file outside the database.
 # Development makes the file on first use; production must be given one.

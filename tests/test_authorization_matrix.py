@@ -6,7 +6,7 @@ all of them (each page's own tests say what its allowed users see):
   lease, legal step, petition, plan; the office's upload; a 古城 account), is shown nothing
   (403, 404 or 405) and changes nothing, by GET or POST; on every list page no 古城 target
   appears;
-- a user with no role is shown nothing but their own password page.
+- a user with no role is shown nothing but their own pages (password, notifications).
 
 A URL added without an entry in `ARGS` (or `OPEN`) fails `test_every_url_is_in_the_matrix`:
 the next page cannot skip the rule.
@@ -19,7 +19,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
-from taizhang.core.models import ChangeLogEntry
+from taizhang.core import notifications
+from taizhang.core.models import ChangeLogEntry, Delivery, Notification
 from taizhang.ledger.models import ImportUpload
 from taizhang.remediation.legal import lease_answer, lease_notice, lease_record, legal_step_open
 from taizhang.remediation.models import Lease
@@ -87,6 +88,11 @@ ARGS = {
         "order", "order_step", "order_answer", "extension_ask", "order_reissue", "order_refer", "accountability_add")},
     "supervision:extension_decide": lambda r: {"pk": r["order"].pk, "extension_id": r["extension"].pk},
     "accounts:locked": None, "accounts:history_digest": None, "accounts:password_change": None,
+    "accounts:background": None,
+    "accounts:delivery_retry": lambda r: {"delivery_id": r["delivery"].pk},
+    # A user's own notifications: every query starts from the user (another's is a 404).
+    "notifications": None, "notifications_read": None, "email_choices": None,
+    "notification_open": lambda r: {"notification_id": r["notification"].pk},
     "accounts:unlock": lambda r: {"user_id": r["account"].pk},
     "accounts:users": None, "accounts:user_new": None, "accounts:user_import": None,
     "accounts:user_import_apply": lambda r: {"upload_id": r["upload"].pk},
@@ -102,6 +108,7 @@ ARGS = {
 # Pages another street's staff may open, holding nothing of 古城: the campaign's shared ones
 # and their own (a classified ledger of 古城 is refused by the scoping rule, tested elsewhere).
 SHARED = {"remediation:policies", "remediation:policy", "remediation:policy_create", "accounts:password_change",
+          "notifications", "email_choices",
           # A chart's numbers over what the user sees (tests/command: no other street named in them).
           "command:download"}
 
@@ -121,9 +128,13 @@ def _jpeg() -> bytes:
 
 
 @pytest.fixture
-def records(targets, personas, campaign):
+def records(targets, personas, campaign, monkeypatch):
     """One record of each kind, all of 古城's target GC-0001 (or of 古城's people)."""
     alice, carol = personas["alice"], personas["carol"]
+    monkeypatch.setattr(notifications, "_KINDS", dict(notifications._KINDS))
+    notifications.kind_register("test.matrix", "Matrix")
+    notifications.notify(recipients=[alice], kind="test.matrix", title="GC-0001大院", url="/work/", key="matrix",
+                         webhooks=["https://robot.example/send?access_token=x"])
     target = targets["GC-0001"]
     lease = lease_record(target=target, actor=alice, lessee="王五")
     lease_notice(lease=lease, actor=alice, sent_on=DAY)
@@ -148,6 +159,8 @@ def records(targets, personas, campaign):
         "policy": policy_create(campaign=campaign, actor=None, title="合同法"),
         "upload": ImportUpload.objects.create(campaign=campaign, user=carol, filename="x.xlsx", data=b"x"),
         "account": alice,
+        "notification": Notification.objects.get(recipient=alice),
+        "delivery": Delivery.objects.get(),
     }
 
 
@@ -197,7 +210,7 @@ def test_a_user_with_no_role_is_shown_nothing_but_their_own_password_page(client
     written = ChangeLogEntry.objects.count()
     for name in ARGS:
         response = client.get(_url(name, records))
-        if name == "accounts:password_change":
+        if name in ("accounts:password_change", "notifications", "email_choices"):  # their own
             continue
         if name == "remediation:todo_count":  # the header's count: empty
             assert response.content.decode() == '<span id="todo-count"></span>'

@@ -1,4 +1,4 @@
-"""Logging in; the HQ office's pages: locked accounts, and the change log's digest to print."""
+"""Logging in; the HQ office's pages: locked accounts, the change log's digest to print, background work."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,7 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from taizhang.core.changelog import digest_make
+from taizhang.core.deliveries import deliveries_failed, deliveries_retrying, delivery_retry
 from taizhang.core.errors import ServiceError
+from taizhang.core.models import Delivery
+from taizhang.core.sweeps import sweep_failures, sweeps_overview
 
 from .lockout import account_unlock, locked_accounts, unlockable_users
 from .middleware import MUST_CHANGE_PASSWORD
@@ -70,3 +73,28 @@ def history_digest(request):
     """The chain's head now (日终摘要), to print, sign and file; `verify_history --against` checks it."""
     _require_office(request)
     return render(request, "accounts/history_digest.html", {"digest": digest_make(), "now": timezone.now()})
+
+
+@login_required
+@require_GET
+def background(request):
+    """The sweeps' last runs and failures, and the e-mails and webhook posts that failed: what
+    the worker could not do is shown here, never dropped."""
+    _require_office(request)
+    return render(request, "accounts/background.html", {
+        "sweeps": sweeps_overview(), "sweep_failures": sweep_failures(),
+        "failed": deliveries_failed(), "retrying": deliveries_retrying()})
+
+
+@login_required
+@require_POST
+def delivery_retry_view(request, delivery_id):
+    _require_office(request)
+    delivery = get_object_or_404(Delivery, pk=delivery_id)
+    try:
+        delivery_retry(delivery=delivery)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("It will be sent again within a minute."))
+    return redirect("accounts:background")

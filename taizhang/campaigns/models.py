@@ -1,5 +1,6 @@
 """A campaign and its organisation, all declared by a preset file."""
 
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -177,6 +178,11 @@ class OrgUnit(models.Model):
     # People and titles as the preset lists them (commander, members, group leaders).
     roster = models.JSONField(_("roster"), default=list, blank=True)
     sort = models.PositiveIntegerField(default=0)
+    # The unit's group-chat robot (政务微信 / 钉钉), to which the rooms above post its
+    # notifications (core.notifications.notify's webhooks). Set with `manage.py unit_webhook`,
+    # not by the preset: the URL holds the robot's access token.
+    webhook_url = models.URLField(_("group robot webhook"), max_length=500, blank=True,
+                                  validators=[URLValidator(schemes=["http", "https"])])
 
     class Meta:
         ordering = ["campaign", "kind", "sort", "code"]

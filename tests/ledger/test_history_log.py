@@ -23,8 +23,8 @@ from tests.conftest import PRESET, make_target
 
 LIST, EXPORT, VERIFY = "/ledger/history/", "/ledger/history/export.xlsx", "/ledger/history/verify/"
 # session, user, memberships, campaigns, the filter's users and units, count, entries, their targets
-# (and one per model whose records the entries name: none here)
-QUERIES = 9
+# (and one per model whose records the entries name: none here), the header's unread notifications
+QUERIES = 10
 D = datetime.date
 
 

@@ -353,8 +353,9 @@ def test_the_list_query_count_does_not_grow_with_rows(client, targets, personas,
         lease = _refused(targets["GC-0001"], personas)
         legal_step_open(lease=lease, actor=personas["gina"], stage="research", due_on=D(2016, 3, 1 + i))
     client.force_login(personas["alice"])
-    # session, user, memberships, campaigns, count, the page of steps with their targets and streets
-    with django_assert_num_queries(6):
+    # session, user, memberships, campaigns, count, the page of steps with their targets and streets,
+    # the header's unread notifications
+    with django_assert_num_queries(7):
         assert client.get("/work/legal/").status_code == 200
 
 

@@ -302,14 +302,14 @@ def _more(targets, units, personas):
 
 
 # session, user, memberships, campaigns, then one query per kind of line (9 for the HQ office; a kind
-# none of the user's roles acts on costs none)
-TODO_QUERIES = 13
+# none of the user's roles acts on costs none), the header's unread notifications
+TODO_QUERIES = 14
 # session, user, campaigns, memberships, then one UNION of every kind
 COUNT_QUERIES = 5
 # session, user, memberships, campaigns; each kind of line counted (9, 5 for discipline inspection, the
 # plan steps' owners for the liaison); the figures; the 5 overdue kinds; the milestone; the ledgers'
-# units; the liaison's pairs, or discipline inspection's petitions
-HOME_QUERIES = {"carol": 21, "jin": 18, "erin": 14}
+# units; the liaison's pairs, or discipline inspection's petitions; the header's unread notifications
+HOME_QUERIES = {"carol": 22, "jin": 19, "erin": 15}
 
 
 def test_the_list_and_its_count_run_a_fixed_number_of_queries(client, world, targets, units, personas,
@@ -429,11 +429,11 @@ def test_the_petitions_list_shows_the_closed_ones_on_asking(client, world, perso
 def test_the_petitions_list_runs_a_fixed_number_of_queries(client, world, targets, units, personas,
                                                            django_assert_num_queries):
     client.force_login(personas["jin"])
-    # session, user, campaigns, memberships, count, the page with targets and streets
-    with django_assert_num_queries(6):
+    # session, user, campaigns, memberships, count, the page with targets and streets, the header's unread notifications
+    with django_assert_num_queries(7):
         client.get("/work/petitions/")
     _more(targets, units, personas)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert len(_rows(client.get("/work/petitions/").content.decode())) == 6
 
 

@@ -11,8 +11,9 @@ from taizhang.ledger.models import Target
 from taizhang.remediation import workflow
 
 S = Target.State
-# Office: the HQ office sees the whole campaign; street: alice in 古城, where GC-0001 is.
-WORK_PAGE = {"carol": 8, "alice": 8}
+# Office: the HQ office sees the whole campaign; street: alice in 古城, where GC-0001 is. The page
+# counts one query for the header's unread notifications.
+WORK_PAGE = {"carol": 9, "alice": 9}
 STEP_POST = {"carol": 17, "alice": 17}
 # PostgreSQL appends the change-log entry with COPY, which Django does not count as a query.
 UNCOUNTED_ON_POSTGRESQL = 1
