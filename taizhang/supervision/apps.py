@@ -7,4 +7,17 @@ class SupervisionConfig(AppConfig):
     verbose_name = _("supervision")
 
     def ready(self):
-        from . import snapshots  # noqa: F401  (what the change log records of orders)
+        from datetime import timedelta
+
+        from taizhang.core.changelog import replay_register
+        from taizhang.core.sweeps import sweep_register
+
+        from . import notices
+        from .escalation import orders_sweep
+        from .snapshots import ORDER, stored_order_ids, stored_orders
+
+        replay_register(ORDER.object_type, stored=stored_orders, stored_ids=stored_order_ids)
+        notices.register()
+        # Hourly: a reminder falls due on a day, and a missed run is caught up by the next.
+        sweep_register("orders", orders_sweep, every=timedelta(hours=1), label=_("Supervision orders: reminders "
+                                                                                 "and referrals"))

@@ -56,6 +56,8 @@ class Order(models.Model):
     state = models.CharField(_("state"), max_length=16, choices=State, default=State.ISSUED)
     version = models.PositiveIntegerField(default=0)
     extensions = models.PositiveIntegerField(_("extensions granted"), default=0)
+    # Overdue reminders (催办) sent so far: the Reminder rows' count, kept here for the
+    # escalation rule and the lists.
     reminders = models.PositiveIntegerField(_("reminders sent"), default=0)
     issued_at = models.DateTimeField(_("issued at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -201,6 +203,32 @@ class Accountability(models.Model):
 
     def __str__(self):
         return "%s: %s" % (self.person_id, self.outcome)
+
+
+class Reminder(models.Model):
+    """One reminder of an order's deadline sent to its receiving unit: before the deadline
+    (提醒) or after it (催办), as the preset's days say. Unique per order and key, so a sweep
+    run twice, or two at once, sends each once."""
+
+    class Kind(models.TextChoices):
+        BEFORE = "before", _("deadline near")
+        AFTER = "after", _("overdue")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="reminder_log")
+    # "after:3@2016-03-11": which of the preset's days, against which deadline (an extension
+    # moves the deadline, and its reminders come again).
+    key = models.CharField(max_length=40)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind)
+    due_on = models.DateField(_("due on"))
+    sent_at = models.DateTimeField(_("sent at"))
+
+    class Meta:
+        ordering = ["order", "due_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["order", "key"], name="reminder_once")]
+        verbose_name = _("reminder")
+
+    def __str__(self):
+        return "%s %s" % (self.order_id, self.key)
 
 
 class OrderCounter(models.Model):

@@ -19,6 +19,7 @@ from taizhang.core.snapshots import created
 from taizhang.core.transitions import transition
 from taizhang.ledger.models import Target
 
+from . import notices
 from .models import Accountability, Extension, Order, OrderCounter, OrderEvent, Referral
 from .snapshots import EXTENSION, ORDER
 from .workflow import MACHINE, issuing_side, receiving_side
@@ -116,9 +117,10 @@ def order_issue(*, actor, campaign, issuer: OrgUnit, receiver: OrgUnit, subject:
         issued_by=_person(actor), receiver=receiver,
         subject=subject, text=text, deadline=deadline, priority=priority, issued_at=now)
     order.targets.set(found)
-    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.STEP, from_state="", to_state=State.ISSUED,
-                              actor=order.issued_by, at=now, comment="")
+    event = OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.STEP, from_state="", to_state=State.ISSUED,
+                                      actor=order.issued_by, at=now, comment="")
     changelog_append(changes=[created(order)], actor=actor, reason=_("order issued"))
+    notices.issued(order, event.pk)
     return order
 
 
@@ -138,8 +140,10 @@ def order_reissue(*, actor, order: Order, receiver: OrgUnit | None = None, deadl
     if deadline is not None:
         deadline = _deadline(deadline, current.campaign, field=_field(Order, "deadline"))
         Order.objects.filter(pk=current.pk).update(deadline=deadline)
-    return transition(MACHINE, row=order, to=State.ISSUED, actor=actor, comment=(reason or "").strip(),
-                      inputs={"receiver": receiver})
+    event = transition(MACHINE, row=order, to=State.ISSUED, actor=actor, comment=(reason or "").strip(),
+                       inputs={"receiver": receiver})
+    notices.issued(order, event.pk)
+    return event
 
 
 def _acting(actor, order: Order, action: Action, what: str) -> None:
@@ -172,6 +176,7 @@ def order_answer(*, actor, order: Order, text: str, done: bool = False) -> Order
         transition(MACHINE, row=current, to=State.ANSWERED, actor=actor, comment=text)
     elif current.state == State.SIGNED:
         transition(MACHINE, row=current, to=State.IN_PROGRESS, actor=actor)
+    notices.answered(current, event.pk, done)
     order.refresh_from_db()
     return event
 
@@ -206,6 +211,7 @@ def extension_ask(*, actor, order: Order, deadline: datetime.date, reason: str) 
     _event(current, OrderEvent.Kind.EXTENSION_ASKED, actor,
            "%s → %s: %s" % (current.deadline.isoformat(), deadline.isoformat(), reason), now)
     changelog_append(changes=[created(extension)], actor=actor, reason=_("extension asked"))
+    notices.extension_asked(current, extension)
     return extension
 
 
@@ -238,6 +244,7 @@ def extension_decide(*, actor, extension: Extension, grant: bool, note: str = ""
         changes.append(ORDER.change(current, "update", before, ORDER.snapshot(current)))
     _event(current, kind, actor, note, now)
     changelog_append(changes=changes, actor=actor, reason=_("extension granted") if grant else _("extension refused"))
+    notices.extension_decided(current, extension)
     return extension
 
 
@@ -253,6 +260,7 @@ def order_refer(*, actor, order: Order, reason: str) -> Referral:
     referral = Referral.objects.create(order=current, referred_at=timezone.now(), referred_by=_person(actor),
                                        reason=reason)
     changelog_append(changes=[created(referral)], actor=actor, reason=_("order referred to discipline inspection"))
+    notices.referred(current, referral)
     order.refresh_from_db()
     return referral
 

@@ -7,10 +7,13 @@ from taizhang.campaigns.models import OrgUnit
 from taizhang.core.snapshots import Field, declare, naming, related
 from taizhang.ledger.models import Target
 
-from .models import Accountability, Extension, Order, OrderEvent, Referral
+from .models import Accountability, Extension, Order, OrderEvent, Referral, Reminder
 
 
 def _targets(order: Order) -> list[int]:
+    prefetched = getattr(order, "_prefetched_objects_cache", {}).get("targets")
+    if prefetched is not None:
+        return sorted(t.pk for t in prefetched)
     return sorted(order.targets.values_list("pk", flat=True))
 
 
@@ -22,7 +25,7 @@ def _show_targets(pks: list[int], names) -> str:
 ORDER = declare(
     "supervision.order", Order,
     ("number", "issuer", "issued_by", "receiver", "subject", "text", "deadline", "priority", "state", "extensions",
-     "reminders", "targets"),
+     "targets"),
     target=None, campaign="campaign_id", describe=lambda order: order.number,
     special={"targets": Field(_targets, whole=True, show=_show_targets)},
     headings={"targets": _("targets"), "issued_by": _("signed by")})
@@ -40,3 +43,16 @@ ACCOUNTABILITY = declare(
     "supervision.accountability", Accountability, ("referral", "person", "unit", "outcome", "reason"), target=None,
     campaign="referral__order__campaign_id", describe=lambda record: str(record.referral.order),
     shows={"unit": related(OrgUnit)})
+REMINDER = declare(
+    "supervision.reminder", Reminder, ("order", "key", "kind", "due_on"), target=None, campaign="order__campaign_id",
+    describe=lambda reminder: str(reminder.order), shows={"order": related(Order, label="number")})
+
+
+def stored_orders(ids: list[str]) -> dict[str, dict]:
+    """{order id: the stored order as its entries snapshot it}: the log replayed against them."""
+    orders = Order.objects.filter(pk__in=[int(i) for i in ids]).prefetch_related("targets")
+    return {str(order.pk): ORDER.snapshot(order) for order in orders}
+
+
+def stored_order_ids() -> set[str]:
+    return {str(pk) for pk in Order.objects.values_list("pk", flat=True)}
