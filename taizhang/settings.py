@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "taizhang.remediation",
     "taizhang.supervision",
     "taizhang.command",
+    "taizhang.assessment",
 ]
 
 MIDDLEWARE = [

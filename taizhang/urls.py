@@ -12,6 +12,7 @@ urlpatterns = [
     path("work/", include("taizhang.remediation.urls")),
     path("orders/", include("taizhang.supervision.urls")),
     path("command/", include("taizhang.command.urls")),
+    path("records/", include("taizhang.assessment.urls")),
     path("notifications/", include("taizhang.core.urls")),
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

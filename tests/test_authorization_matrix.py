@@ -83,6 +83,10 @@ ARGS = {
     "remediation:todo": None, "remediation:todo_count": None, "remediation:petitions": None,
     "command:dashboard": None, "command:download": lambda r: {"chart_id": "streets"},
     "command:map": None, "command:map_points": None, "command:map_areas": None,
+    "assessment:records": None,
+    "assessment:person": lambda r: {"user_id": r["account"].pk},
+    "assessment:commend": lambda r: {"user_id": r["account"].pk},
+    "assessment:unit": lambda r: {"unit_id": r["target"].street_id},
     "supervision:orders": None, "supervision:order_new": None, "supervision:referrals": None,
     **{"supervision:" + name: lambda r: {"pk": r["order"].pk} for name in (
         "order", "order_step", "order_answer", "extension_ask", "order_reissue", "order_refer", "accountability_add")},
@@ -159,8 +163,8 @@ def records(targets, personas, campaign, monkeypatch):
         "policy": policy_create(campaign=campaign, actor=None, title="合同法"),
         "upload": ImportUpload.objects.create(campaign=campaign, user=carol, filename="x.xlsx", data=b"x"),
         "account": alice,
-        "notification": Notification.objects.get(recipient=alice),
-        "delivery": Delivery.objects.get(),
+        "notification": Notification.objects.get(recipient=alice, key="matrix"),
+        "delivery": Delivery.objects.get(key="matrix"),
     }
 
 

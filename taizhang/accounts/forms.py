@@ -85,6 +85,12 @@ class MembershipForm(forms.Form):
         self.fields["unit"].choices = unit_choices(units, "—")
 
 
+class MembershipAddForm(MembershipForm):
+    """A unit and a role to give an existing account, perhaps as the unit's head."""
+
+    is_head = forms.BooleanField(required=False, label=_("Head of the unit (负责人)"))
+
+
 def _password_field(label):
     return forms.CharField(label=label, required=False, strip=False, max_length=128, widget=forms.TextInput(
         attrs={"autocomplete": "off", "spellcheck": "false"}),

@@ -25,6 +25,8 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role)
+    # The unit's head (负责人): sees the unit's performance record (实绩档案) besides their own.
+    is_head = models.BooleanField(_("head of the unit"), default=False)
 
     class Meta:
         constraints = [

@@ -62,6 +62,10 @@ class Action(StrEnum):
     ORDERS_SEE_ALL = "orders.see_all"
     ORDER_REFER = "order.refer"
     REFERRAL_RECORD = "referral.record"
+    # Performance records (实绩档案): everyone's seen by these roles (a person sees their own, a
+    # unit's head the unit's: assessment.records); commendations recorded by the HQ office.
+    RECORDS_SEE_ALL = "records.see_all"
+    COMMENDATION_RECORD = "commendation.record"
 
 
 @dataclass(frozen=True)
@@ -133,4 +137,6 @@ ALLOWED = {
     Action.ORDER_REFER: _roles(R.OFFICE),
     # 纪检监察 records what each responsible person is held to.
     Action.REFERRAL_RECORD: _roles(R.DISCIPLINE),
+    Action.RECORDS_SEE_ALL: _roles(R.LEADER, R.OFFICE, R.DISCIPLINE),
+    Action.COMMENDATION_RECORD: _roles(R.OFFICE),
 }

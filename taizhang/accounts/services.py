@@ -145,7 +145,7 @@ def user_create(*, actor, username: str, name: str, phone: str = "", password: s
     return user
 
 
-def _membership_new(actor, user, unit: OrgUnit, role: str) -> Membership:
+def _membership_new(actor, user, unit: OrgUnit, role: str, is_head: bool = False) -> Membership:
     """The membership made, once the actor may place accounts in `unit` and the role reaches
     something from there."""
     if not units_assignable(actor).filter(pk=unit.pk).exists():
@@ -153,7 +153,7 @@ def _membership_new(actor, user, unit: OrgUnit, role: str) -> Membership:
                            "unit")
     if role not in Membership.Role.values:
         raise AccountError(_("Role: “%(role)s” is not a role.") % {"role": role}, "role")
-    membership = Membership(user=user, unit=unit, role=role)
+    membership = Membership(user=user, unit=unit, role=role, is_head=is_head)
     if not membership_reaches(membership):
         raise AccountError(_("Role: a %(role)s in “%(unit)s” would see nothing; street staff and liaison "
                              "leaders belong to a street, rights-unit staff to a system or a rights unit.")
@@ -268,10 +268,11 @@ def _password_set(user, password: str, *, must_change: bool, actor, reason: str)
 
 
 @atomic
-def membership_add(*, actor, user_id: int, unit: OrgUnit, role: str, reason: str = "") -> Membership:
-    """Place an account in a unit, in a role."""
+def membership_add(*, actor, user_id: int, unit: OrgUnit, role: str, is_head: bool = False,
+                   reason: str = "") -> Membership:
+    """Place an account in a unit, in a role; `is_head`: as the unit's head (负责人)."""
     user = _lock(user_id, actor)
-    membership = _membership_new(actor, user, unit, role)
+    membership = _membership_new(actor, user, unit, role, is_head)
     changelog_append(changes=[MEMBERSHIP.created(membership)], actor=actor, reason=reason or _("role given"))
     return membership
 

@@ -46,5 +46,5 @@ USER = declare(
               "must_change_password": _profile_heading("must_change_password"),
               "password_changed_at": _profile_heading("password_changed_at")},
     describe=lambda user: user.get_username())
-MEMBERSHIP = declare("accounts.membership", Membership, ("user", "unit", "role"), target=None,
+MEMBERSHIP = declare("accounts.membership", Membership, ("user", "unit", "role", "is_head"), target=None,
                      special={"unit": LABEL}, headings={"user": _("Account"), "unit": _("Unit")})

@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .forms import MembershipForm, PasswordResetForm, ReasonForm, UserCreateForm, UserEditForm, UserFilterForm
+from .forms import MembershipAddForm, PasswordResetForm, ReasonForm, UserCreateForm, UserEditForm, UserFilterForm
 from .middleware import MUST_CHANGE_PASSWORD
 from .models import Membership
 from .scoping import manages_users, units_assignable, users_managed
@@ -75,7 +75,7 @@ def _detail(request, user, *, temporary=None, status=200, **forms):
     context = {
         "account": user, "temporary_password": temporary, "history": account_history(user),
         "memberships": user.memberships.select_related("unit", "unit__campaign").order_by("unit__sort", "unit__code"),
-        "membership_form": forms.get("membership_form") or MembershipForm(units=units_assignable(request.user)),
+        "membership_form": forms.get("membership_form") or MembershipAddForm(units=units_assignable(request.user)),
         "reset_form": forms.get("reset_form") or PasswordResetForm(), "reason_form": ReasonForm(),
     }
     return render(request, "accounts/user_detail.html", context, status=status)
@@ -176,11 +176,12 @@ def user_password_reset(request, user_id):
 @require_POST
 def user_membership_add(request, user_id):
     user = _managed(request, user_id)
-    form = MembershipForm(request.POST, units=units_assignable(request.user))
+    form = MembershipAddForm(request.POST, units=units_assignable(request.user))
     if form.is_valid():
         unit = units_assignable(request.user).get(pk=form.cleaned_data["unit"])
         try:
-            membership_add(actor=request.user, user_id=user.pk, unit=unit, role=form.cleaned_data["role"])
+            membership_add(actor=request.user, user_id=user.pk, unit=unit, role=form.cleaned_data["role"],
+                           is_head=form.cleaned_data["is_head"])
         except AccountError as error:
             _refused(form, error)
         else:

@@ -42,7 +42,7 @@ def test_the_office_creates_an_account_placed_in_a_unit(personas, units):
                              "is_active": True, "must_change_password": True,
                              "password_changed_at": user.profile.password_changed_at.isoformat()}
     assert membership.object_type == "accounts.membership"
-    assert membership.after == {"user": user.pk, "unit": "古城街道", "role": "street"}
+    assert membership.after == {"user": user.pk, "unit": "古城街道", "role": "street", "is_head": False}
     assert not any(isinstance(item, Break) for item in changelog_verify())
 
 
@@ -158,13 +158,13 @@ def test_memberships_added_and_removed_are_logged(personas, units):
     added = membership_add(actor=carol, user_id=alice.pk, unit=units["LG"], role=Role.LIAISON)
     entry = ChangeLogEntry.objects.latest("id")
     assert (entry.object_type, entry.action, entry.object_id) == ("accounts.membership", "create", str(added.pk))
-    assert entry.after == {"user": alice.pk, "unit": "鲁谷街道", "role": "liaison"}
+    assert entry.after == {"user": alice.pk, "unit": "鲁谷街道", "role": "liaison", "is_head": False}
     with pytest.raises(AccountError, match="already a liaison leader"):
         membership_add(actor=carol, user_id=alice.pk, unit=units["LG"], role=Role.LIAISON)
     membership_remove(actor=carol, membership_id=added.pk)
     entry = ChangeLogEntry.objects.latest("id")
     assert (entry.action, entry.before, entry.after) == (
-        "delete", {"user": alice.pk, "unit": "鲁谷街道", "role": "liaison"}, None)
+        "delete", {"user": alice.pk, "unit": "鲁谷街道", "role": "liaison", "is_head": False}, None)
     assert not Membership.objects.filter(pk=added.pk).exists()
 
 
