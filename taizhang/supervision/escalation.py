@@ -23,6 +23,7 @@ from taizhang.campaigns.models import Campaign
 from taizhang.campaigns.webhooks import webhook_urls
 from taizhang.core.changelog import changelog_append, changelog_batch
 from taizhang.core.db import atomic
+from taizhang.core.errors import ServiceError
 from taizhang.core.notifications import notify
 
 from .models import Order, OrderEvent, Reminder
@@ -77,9 +78,14 @@ def orders_sweep(*, now=None) -> dict:
     referred = 0
     for order in waiting.filter(referral__isnull=True, deadline__lt=today).select_related("campaign", "receiver"):
         reason = referral_reason(order, order.campaign.supervision_rules(), today)
-        if reason:
+        if reason is None:
+            continue
+        try:
             order_refer(actor=None, order=order, reason=reason)
-            referred += 1
+        except ServiceError:
+            # Referred (or moved on) by someone else since it was read: decided under its lock.
+            continue
+        referred += 1
     return {"reminded": sent, "referred": referred}
 
 

@@ -10,7 +10,7 @@ from taizhang.core.changelog import changelog_replay
 from taizhang.core.models import ChangeLogEntry, Delivery, Notification
 from taizhang.core.sweeps import sweep_run
 from taizhang.supervision.escalation import orders_sweep
-from taizhang.supervision.models import Order, OrderEvent, Reminder
+from taizhang.supervision.models import Order, OrderEvent, Referral, Reminder
 from taizhang.supervision.orders import extension_ask, extension_decide, order_answer, order_step
 from tests.racing import race
 from tests.supervision.conftest import TODAY
@@ -122,9 +122,9 @@ def test_the_worker_runs_it_as_the_orders_sweep(order, personas, today):
     assert (run.state, run.summary) == (run.State.OK, {"reminded": 1, "referred": 0})
 
 
-def _sweep_in_child(day: str) -> int:
+def _sweep_in_child(day: str, what: str = "reminded") -> int:
     moment = timezone.make_aware(datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(9)))
-    return orders_sweep(now=moment)["reminded"]
+    return orders_sweep(now=moment)[what]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,3 +138,20 @@ def test_two_sweeps_at_once_remind_each_order_once(personas, units, targets):
     assert Reminder.objects.count() == 20
     assert Notification.objects.filter(kind="order.remind").count() == 20  # alice, once per order
     assert all(o.trail.filter(kind=OrderEvent.Kind.REMINDER).count() == 1 for o in made)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_refer_each_order_once(personas, units, targets, campaign):
+    from tests.supervision.conftest import issue
+
+    campaign.rules["supervision"] = {"remind_after_days": [30], "refer_after_overdue_days": 1}
+    campaign.save(update_fields=["rules"])
+    due = datetime.date.today() + datetime.timedelta(days=1)
+    made = [issue(personas["carol"], units, deadline=due) for _n in range(10)]
+    day = (due + datetime.timedelta(days=1)).isoformat()
+    answers = race("tests.supervision.test_escalation:_sweep_in_child", [(day, "referred"), (day, "referred")])
+    assert sum(answers) == 10, answers
+    assert Referral.objects.count() == 10
+    assert all(Order.objects.get(pk=o.pk).state == State.REFERRED for o in made)
+    assert Notification.objects.filter(kind="order.referred", recipient=personas["jin"]).count() == 10
+    assert list(changelog_replay()) == []
