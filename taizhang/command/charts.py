@@ -148,7 +148,8 @@ def board(scope: Scope, *, with_rank: bool) -> Board:
     summary = {"total": total, "done": done, "pct": 100 * done / total if total else None,
                "pilots": pg.count(groups, pilot=True), "priorities": pg.count(groups, priority=True),
                "done_url": links(done="on"), "total_url": links()}
-    warnings = [{"street": street.name, "street_url": links(street=street.pk, done="off"), **item}
+    warnings = [{"street": street.name, "street_code": street.code, "street_url": links(street=street.pk, done="off"),
+                 **item}
                 for street, items in forecasts for item in items if item["forecast"].misses]
     rank = []
     if with_rank:

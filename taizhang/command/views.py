@@ -5,12 +5,15 @@ import io
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from taizhang.accounts.scoping import seen_through, units_visible_q
+from taizhang.accounts.permissions import Action
+from taizhang.accounts.scoping import may_in_campaign, seen_through, units_visible_q
 from taizhang.campaigns.models import OrgUnit
 from taizhang.core.requests import InputRefused
 from taizhang.ledger.selectors import current_campaign, ledger_unit
+from taizhang.supervision.selectors import colour_counts, orders_visible
 
 from . import forecast
 from .caching import cached, request_key
@@ -53,10 +56,19 @@ def dashboard(request):
     units = OrgUnit.objects.filter(units_visible_q(request.user), campaign=scope.campaign)
     return render(request, "command/dashboard.html", {
         "campaign": scope.campaign, "board": found, "scope": scope, "form": form, "today": today(),
+        **_orders(request.user, scope.campaign),
         "streets": units.filter(kind=OrgUnit.Kind.STREET), "systems": units.filter(kind=OrgUnit.Kind.SYSTEM),
         "charts_data": {c.id: c.data() for c in found.charts if c.kind},
         "definition": done_definition(), "weeks": forecast.WEEKS, "query": request.GET.urlencode(),
     })
+
+
+def _orders(user, campaign) -> dict:
+    """The supervision orders the user sees, counted by colour today (one query), and whether
+    they may issue one (from a warning, in one step)."""
+    rules = campaign.supervision_rules()
+    counts = colour_counts(orders_visible(user, campaign), timezone.localdate(), rules["yellow_within_days"])
+    return {"order_counts": counts, "may_issue_orders": may_in_campaign(user, campaign, Action.ORDER_ISSUE)}
 
 
 @require_GET

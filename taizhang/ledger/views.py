@@ -122,6 +122,8 @@ def target_detail(request, pk):
     return render(request, "ledger/target.html", {"campaign": campaign, "target": target,
                                                   "history": target_history(target),
                                                   "may_edit": may(request.user, target, Action.TARGET_EDIT),
+                                                  "may_issue_orders": may_in_campaign(request.user, campaign,
+                                                                                      Action.ORDER_ISSUE),
                                                   "priority": priority_text(target.priority_reasons)})
 
 

@@ -161,3 +161,30 @@ def test_discipline_inspection_sees_its_queue_and_records_an_outcome(client, ord
     assert "There is no user “nobody”." in response.content.decode()
     client.force_login(personas["bob"])
     assert list(client.get(reverse("supervision:referrals")).context["page"]) == []
+
+
+def test_the_dashboard_counts_the_users_orders_by_colour(client, orders, personas, today):
+    client.force_login(personas["carol"])
+    response = client.get(reverse("command:dashboard"))
+    assert response.context["order_counts"] == {"green": 3, "yellow": 0, "red": 0, "grey": 0}
+    assert response.context["may_issue_orders"] is True
+    assert 'href="/orders/?colour=green"' in response.content.decode()
+    client.force_login(personas["alice"])
+    response = client.get(reverse("command:dashboard"))
+    assert response.context["order_counts"]["green"] == 1 and response.context["may_issue_orders"] is False
+
+
+def test_an_order_is_opened_from_a_targets_page_by_those_who_issue(client, personas, targets, today):
+    url = reverse("ledger:target", args=[targets["GC-0001"].pk])
+    client.force_login(personas["carol"])
+    page = client.get(url).content.decode()
+    assert 'href="/orders/new/?target=%d"' % targets["GC-0001"].pk in page
+    assert 'href="/orders/?target=GC-0001"' in page
+    client.force_login(personas["alice"])
+    assert 'id="order-link"' not in client.get(url).content.decode()
+
+
+def test_an_order_from_an_early_warning_names_the_street_and_the_gap(client, personas, units, today):
+    client.force_login(personas["carol"])
+    form = client.get(reverse("supervision:order_new") + "?street=GC&subject=古城街道: 12 targets short").context["form"]
+    assert form.initial["receiver"] == units["GC"] and form.initial["subject"] == "古城街道: 12 targets short"
