@@ -186,5 +186,6 @@ def test_an_order_is_opened_from_a_targets_page_by_those_who_issue(client, perso
 
 def test_an_order_from_an_early_warning_names_the_street_and_the_gap(client, personas, units, today):
     client.force_login(personas["carol"])
-    form = client.get(reverse("supervision:order_new") + "?street=GC&subject=古城街道: 12 targets short").context["form"]
+    url = reverse("supervision:order_new") + "?street=GC&subject=古城街道: 12 targets short"
+    form = client.get(url).context["form"]
     assert form.initial["receiver"] == units["GC"] and form.initial["subject"] == "古城街道: 12 targets short"
