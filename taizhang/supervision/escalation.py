@@ -11,24 +11,25 @@ extensions, or `refer_after_overdue_days` days past its deadline: whichever come
 """
 
 import datetime
-from collections import defaultdict
 
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from taizhang.accounts.permissions import Action
 from taizhang.campaigns.models import Campaign
 from taizhang.campaigns.webhooks import webhook_urls
+from taizhang.core.bulk import insert_rows
 from taizhang.core.changelog import changelog_append, changelog_batch
 from taizhang.core.db import atomic
 from taizhang.core.errors import ServiceError
-from taizhang.core.notifications import notify
+from taizhang.core.notifications import Notice, notify_many
 
 from .models import Order, OrderEvent, Reminder
-from .notices import people
-from .orders import order_refer
+from .notices import people_by_unit
+from .orders import order_refer, orders_refer
 from .snapshots import REMINDER
 
 State = Order.State
@@ -75,23 +76,45 @@ def orders_sweep(*, now=None) -> dict:
     sent = 0
     for start in range(0, len(pks), CHUNK):
         sent += _remind(pks[start:start + CHUNK], now, today)
+    due_now = []
+    rules = campaign_rules()
+    for order in waiting.filter(referral__isnull=True, deadline__lt=today).select_related("issuer", "receiver"):
+        reason = referral_reason(order, rules[order.campaign_id], today)
+        if reason is not None:
+            due_now.append((order, reason))
     referred = 0
-    for order in waiting.filter(referral__isnull=True, deadline__lt=today).select_related("campaign", "receiver"):
-        reason = referral_reason(order, order.campaign.supervision_rules(), today)
-        if reason is None:
-            continue
+    for start in range(0, len(due_now), CHUNK):
+        referred += _refer(due_now[start:start + CHUNK])
+    return {"reminded": sent, "referred": referred}
+
+
+def _refer(due_now: list[tuple[Order, str]]) -> int:
+    """Refer a chunk of orders together; should another run have referred one meanwhile (the
+    chunk is refused whole, naming it), each is then referred alone, skipping those taken."""
+    orders, reasons = [o for o, _r in due_now], [r for _o, r in due_now]
+    try:
+        orders_refer(actor=None, orders=orders, reasons=reasons)
+        return len(orders)
+    except ServiceError:
+        pass
+    referred = 0
+    for order, reason in due_now:
         try:
             order_refer(actor=None, order=order, reason=reason)
-        except ServiceError:
-            # Referred (or moved on) by someone else since it was read: decided under its lock.
+        except ServiceError:  # referred, or moved on, by someone else since it was read
             continue
         referred += 1
-    return {"reminded": sent, "referred": referred}
+    return referred
+
+
+def campaign_rules() -> dict[int, dict]:
+    """Each campaign's supervision rules, read once (not once per order: they are JSON)."""
+    return {campaign.pk: campaign.supervision_rules() for campaign in Campaign.objects.only("pk", "rules")}
 
 
 def _latest_reminder_horizon(today: datetime.date) -> datetime.date:
     """No order due later than this has a reminder due today: the presets' longest lead."""
-    lead = max((max(c.supervision_rules()["remind_before_days"] or [0]) for c in Campaign.objects.all()), default=0)
+    lead = max((max(rules["remind_before_days"] or [0]) for rules in campaign_rules().values()), default=0)
     return today + datetime.timedelta(days=lead)
 
 
@@ -100,33 +123,36 @@ def _remind(pks: list[int], now, today: datetime.date) -> int:
     """One chunk of orders: their missing reminders inserted, logged, put in their trails and
     sent (the newest per order), and each order's count of overdue reminders brought up to date."""
     orders = list(Order.objects.filter(pk__in=pks, state__in=WAITING).select_for_update(of=("self",))
-                  .select_related("campaign", "receiver"))
+                  .select_related("receiver"))
     known = set(Reminder.objects.filter(order__in=orders).values_list("order_id", "key"))
-    rules = {}
+    rules = campaign_rules()
     new = []
     for order in orders:
-        if order.campaign_id not in rules:
-            rules[order.campaign_id] = order.campaign.supervision_rules()
         new += [Reminder(order=order, key=key, kind=kind, due_on=day, sent_at=now)
                 for key, kind, day in due(order, rules[order.campaign_id], today) if (order.pk, key) not in known]
     if not new:
         return 0
-    # ON CONFLICT DO NOTHING: a run at the same moment that inserted a key first is not an error.
-    Reminder.objects.bulk_create(new, ignore_conflicts=True)
-    inserted = list(Reminder.objects.filter(order__in=orders, sent_at=now, key__in={r.key for r in new})
-                    .select_related("order"))
+    # The orders' locks make a second run wait, then see these rows: no key is inserted twice.
+    # ON CONFLICT DO NOTHING all the same, and only what is found inserted is told of after.
+    # Written by core.bulk: thousands of rows a run through the ORM's compiler took seconds.
+    insert_rows(Reminder, [{"order": r.order_id, "key": r.key, "kind": r.kind, "due_on": r.due_on} for r in new],
+                ["order", "key", "kind", "due_on"], constants={"sent_at": now}, ignore_conflicts=True)
+    by_order = {order.pk: order for order in orders}
+    inserted = list(Reminder.objects.filter(order__in=orders, sent_at=now, key__in={r.key for r in new}))
     newest = {}
     for reminder in sorted(inserted, key=lambda r: r.due_on):
+        reminder.order = by_order[reminder.order_id]
         newest[reminder.order_id] = reminder
     with changelog_batch():
         changelog_append(changes=[REMINDER.created(r) for r in inserted], actor=None, reason=_("order reminded"))
-    OrderEvent.objects.bulk_create(OrderEvent(
-        order_id=r.order_id, kind=OrderEvent.Kind.REMINDER, from_state=r.order.state, to_state=r.order.state,
-        at=now, comment=_reminder_text(r)) for r in newest.values())
+    insert_rows(OrderEvent, [{"order": r.order_id, "from_state": r.order.state, "to_state": r.order.state,
+                              "comment": _reminder_text(r)} for r in newest.values()],
+                ["order", "from_state", "to_state", "comment"],
+                constants={"kind": OrderEvent.Kind.REMINDER, "actor": None, "at": now})
     chases = (Reminder.objects.filter(order=OuterRef("pk"), kind=Reminder.Kind.AFTER).order_by()
               .values("order").annotate(n=Count("pk")).values("n"))
     Order.objects.filter(pk__in=list(newest)).update(reminders=Coalesce(Subquery(chases), 0))
-    _send(orders, newest)
+    _send(orders, newest, now)
     return len(newest)
 
 
@@ -138,15 +164,12 @@ def _reminder_text(reminder: Reminder) -> str:
         "number": order.number, "day": order.deadline.isoformat()}
 
 
-def _send(orders: list[Order], newest: dict[int, Reminder]) -> None:
-    by_unit = defaultdict(list)
-    for order in orders:
-        if order.pk in newest:
-            by_unit[order.receiver_id].append(order)
-    receivers = {unit_id: people([unit_id], Action.ORDER_RECEIVE) for unit_id in by_unit}
-    for unit_id, unit_orders in by_unit.items():
-        for order in unit_orders:
-            reminder = newest[order.pk]
-            notify(recipients=receivers[unit_id], kind="order.remind", title=_reminder_text(reminder),
-                   url=order.get_absolute_url(), key="order:%d:remind:%s" % (order.pk, reminder.key),
-                   webhooks=webhook_urls([order.receiver]))
+def _send(orders: list[Order], newest: dict[int, Reminder], now) -> None:
+    """The newest reminder of each order told to its receiving unit, in one go."""
+    receivers = people_by_unit({order.receiver_id for order in orders if order.pk in newest}, Action.ORDER_RECEIVE)
+    link = reverse("supervision:order", args=[0])  # reversed once: thousands of orders go at once
+    notify_many([Notice(recipients=tuple(receivers.get(order.receiver_id, ())), kind="order.remind",
+                        title=_reminder_text(newest[order.pk]), url=link.replace("/0/", "/%d/" % order.pk),
+                        key="order:%d:remind:%s" % (order.pk, newest[order.pk].key),
+                        webhooks=tuple(webhook_urls([order.receiver])))
+                 for order in orders if order.pk in newest], now=now)

@@ -2,13 +2,16 @@
 and each unit's group robot): the receiving unit of a new order and of a decided extension,
 the issuing unit of an answer and of an asked extension, 纪检监察 and both units of a referral."""
 
+from collections import defaultdict
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from taizhang.accounts.models import Membership
 from taizhang.accounts.permissions import ALLOWED, Action
+from taizhang.campaigns.models import OrgUnit
 from taizhang.campaigns.webhooks import webhook_urls
-from taizhang.core.notifications import kind_register, notify
+from taizhang.core.notifications import Notice, kind_register, notify, notify_many
 
 from .models import Order
 
@@ -28,13 +31,20 @@ def register() -> None:
 
 def people(unit_ids, action: Action) -> list:
     """The active members of these units in a role `action` allows."""
-    members = (Membership.objects.filter(unit_id__in=list(unit_ids), role__in=ALLOWED[action].roles,
-                                         user__is_active=True).select_related("user"))
-    return list({m.user_id: m.user for m in members}.values())
+    return list({user.pk: user for users in people_by_unit(unit_ids, action).values() for user in users}.values())
 
 
-def discipline(campaign) -> list:
-    members = Membership.objects.filter(unit__campaign=campaign, role__in=ALLOWED[Action.REFERRAL_RECORD].roles,
+def people_by_unit(unit_ids, action: Action) -> dict[int, list]:
+    """{unit id: its active members in a role `action` allows}, in one query."""
+    found = defaultdict(dict)
+    for m in Membership.objects.filter(unit_id__in=list(unit_ids), role__in=ALLOWED[action].roles,
+                                       user__is_active=True).select_related("user"):
+        found[m.unit_id][m.user_id] = m.user
+    return {unit_id: list(users.values()) for unit_id, users in found.items()}
+
+
+def discipline(campaign_id: int) -> list:
+    members = Membership.objects.filter(unit__campaign_id=campaign_id, role__in=ALLOWED[Action.REFERRAL_RECORD].roles,
                                         user__is_active=True).select_related("user")
     return list({m.user_id: m.user for m in members}.values())
 
@@ -74,10 +84,17 @@ def extension_decided(order: Order, extension) -> None:
     tell_receiver(order, "order.extension", title, key="extension:%d:decided" % extension.pk, body=extension.note)
 
 
-def referred(order: Order, referral) -> None:
-    title = _("Order %(number)s (%(unit)s) is referred to discipline inspection") % {
-        "number": order.number, "unit": order.receiver.name}
-    key = "referral:%d" % referral.pk
-    recipients = discipline(order.campaign) + people([order.issuer_id, order.receiver_id], Action.ORDER_RECEIVE)
-    notify(recipients=recipients, kind="order.referred", title=title, body=referral.reason,
-           url=order.get_absolute_url(), key=key, webhooks=webhook_urls([order.receiver]))
+def referred(orders: list[Order], referrals: list, *, now=None) -> None:
+    """纪检监察, and both units of each order, told of its referral."""
+    inspectors = {pk: discipline(pk) for pk in {order.campaign_id for order in orders}}
+    units = people_by_unit({u for o in orders for u in (o.issuer_id, o.receiver_id)}, Action.ORDER_RECEIVE)
+    # Read once for all of them (the sweep refers hundreds at once).
+    receivers = OrgUnit.objects.in_bulk({order.receiver_id for order in orders})
+    notify_many([Notice(
+        recipients=tuple(inspectors[order.campaign_id] + units.get(order.issuer_id, []) + units.get(order.receiver_id,
+                                                                                                    [])),
+        kind="order.referred", key="referral:%d" % referral.pk, body=referral.reason, url=order.get_absolute_url(),
+        title=_("Order %(number)s (%(unit)s) is referred to discipline inspection") % {
+            "number": order.number, "unit": receivers[order.receiver_id].name},
+        webhooks=tuple(webhook_urls([receivers[order.receiver_id]])))
+        for order, referral in zip(orders, referrals, strict=True)], now=now)

@@ -16,7 +16,7 @@ from taizhang.core.changelog import changelog_append
 from taizhang.core.db import atomic
 from taizhang.core.errors import ConflictError, ServiceError
 from taizhang.core.snapshots import created
-from taizhang.core.transitions import transition
+from taizhang.core.transitions import transition, transition_many
 from taizhang.ledger.models import Target
 
 from . import notices
@@ -248,21 +248,32 @@ def extension_decide(*, actor, extension: Extension, grant: bool, note: str = ""
     return extension
 
 
-@atomic
 def order_refer(*, actor, order: Order, reason: str) -> Referral:
     """Refer an open order to 纪检监察 with its whole trail: by the HQ office by hand, or by the
     escalation rule (actor None). Its trail stays the order's; the referral is 纪检监察's queue."""
-    current = _lock(order.pk)
-    reason = _text(reason, _field(Referral, "reason"))
-    if hasattr(current, "referral"):
-        raise SupervisionError(_("Order %(number)s is already referred.") % {"number": current.number})
-    transition(MACHINE, row=current, to=State.REFERRED, actor=actor, comment=reason)
-    referral = Referral.objects.create(order=current, referred_at=timezone.now(), referred_by=_person(actor),
-                                       reason=reason)
-    changelog_append(changes=[created(referral)], actor=actor, reason=_("order referred to discipline inspection"))
-    notices.referred(current, referral)
+    referral, = orders_refer(actor=actor, orders=[order], reasons=[reason])
     order.refresh_from_db()
     return referral
+
+
+@atomic
+def orders_refer(*, actor, orders: list[Order], reasons: list[str]) -> list[Referral]:
+    """`order_refer` for many orders at once (the sweep's), each with its reason, all or none."""
+    field = _field(Referral, "reason")
+    reasons = [_text(reason, field) for reason in reasons]
+    referred = Order.objects.filter(pk__in=[o.pk for o in orders], referral__isnull=False).values_list("number",
+                                                                                                      flat=True)
+    if referred:
+        raise SupervisionError(_("Order %(number)s is already referred.") % {"number": "、".join(sorted(referred))})
+    transition_many(MACHINE, rows=orders, to=State.REFERRED, actor=actor, comments=reasons)
+    now = timezone.now()
+    referrals = Referral.objects.bulk_create([
+        Referral(order=order, referred_at=now, referred_by=_person(actor), reason=reason)
+        for order, reason in zip(orders, reasons, strict=True)])
+    changelog_append(changes=[created(r) for r in referrals], actor=actor,
+                     reason=_("order referred to discipline inspection"))
+    notices.referred(orders, referrals, now=now)
+    return referrals
 
 
 @atomic

@@ -80,12 +80,17 @@ def _written(order: Order, step: Step, inputs) -> dict:
 
 
 def _lock(pk) -> Order:
-    return Order.objects.select_for_update().select_related("campaign").get(pk=pk)
+    return Order.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=pk)
+
+
+def _lock_many(pks) -> dict:
+    # The campaign is not read with them: its rules are JSON, and the sweep refers hundreds at once.
+    return Order.objects.select_for_update(of=("self",)).prefetch_related("targets").in_bulk(pks)
 
 
 MACHINE = Machine(
     model=Order, steps=STEPS, event_model=OrderEvent, event_fields=EventFields(subject="order", at="at"),
     may=may_take, snapshot=ORDER.snapshot,
     change=lambda order, before, after: ORDER.change(order, "update", before, after),
-    lock=_lock, fields=_written,
+    lock=_lock, lock_many=_lock_many, fields=_written,
 )
