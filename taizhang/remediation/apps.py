@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class RemediationConfig(AppConfig):
@@ -8,4 +9,12 @@ class RemediationConfig(AppConfig):
     def ready(self):
         # The declarations of what the change log records of each remediation record: a
         # target's history page (in the ledger, which cannot import remediation) reads them.
-        from . import snapshots  # noqa: F401
+        from datetime import timedelta
+
+        from taizhang.core.sweeps import sweep_register
+
+        from . import reminders, snapshots  # noqa: F401
+
+        reminders.register()
+        sweep_register("inspections", reminders.inspections_sweep, every=timedelta(hours=6),
+                       label=gettext_lazy("Re-inspections due: the streets told"))
