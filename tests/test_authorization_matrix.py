@@ -16,6 +16,7 @@ import datetime
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
@@ -29,7 +30,7 @@ from taizhang.remediation.photos import photo_add
 from taizhang.remediation.plans import plan_create, policy_create
 from taizhang.remediation.verification import verification_record
 from taizhang.supervision.models import Order
-from taizhang.supervision.orders import extension_ask, order_issue, order_step
+from taizhang.supervision.orders import extension_ask, order_answer, order_issue, order_step
 
 DAY = datetime.date(2015, 12, 1)
 
@@ -91,6 +92,7 @@ ARGS = {
     **{"supervision:" + name: lambda r: {"pk": r["order"].pk} for name in (
         "order", "order_step", "order_answer", "extension_ask", "order_reissue", "order_refer", "accountability_add")},
     "supervision:extension_decide": lambda r: {"pk": r["order"].pk, "extension_id": r["extension"].pk},
+    "supervision:attachment": lambda r: {"pk": r["order"].pk, "attachment_id": r["attachment"].pk},
     "accounts:locked": None, "accounts:history_digest": None, "accounts:password_change": None,
     "accounts:background": None,
     "accounts:delivery_retry": lambda r: {"delivery_id": r["delivery"].pk},
@@ -147,7 +149,9 @@ def records(targets, personas, campaign, monkeypatch):
                         receiver=target.street, subject="督办", text="限期整改", targets=[target],
                         deadline=datetime.date.today() + datetime.timedelta(days=10))
     order_step(actor=alice, order=order, to=Order.State.SIGNED)
+    answer = order_answer(actor=alice, order=order, text="进展", files=[SimpleUploadedFile("现场.jpg", _jpeg())])
     return {
+        "attachment": answer.attachments.get(),
         "order": order,
         "extension": extension_ask(actor=alice, order=order, deadline=order.deadline + datetime.timedelta(days=5),
                                    reason="租户未搬离"),

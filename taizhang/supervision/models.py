@@ -126,6 +126,25 @@ class OrderEvent(models.Model):
         return "%s: %s" % (self.order_id, self.kind)
 
 
+class Attachment(models.Model):
+    """A file sent with an answer (反馈): a scan, a photo, a report. Stored outside the static
+    root and served only through the order's page, to those who may see the order."""
+
+    event = models.ForeignKey(OrderEvent, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="orders/%Y/%m/")
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=80)
+    size = models.PositiveIntegerField(_("file size"))
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["event", "id"]
+        verbose_name = _("attachment")
+
+    def __str__(self):
+        return self.name
+
+
 class Extension(models.Model):
     """An extension of an order's deadline, asked by the receiving unit before the deadline and
     granted or refused by the issuer."""

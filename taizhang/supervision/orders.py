@@ -19,8 +19,8 @@ from taizhang.core.snapshots import created
 from taizhang.core.transitions import transition, transition_many
 from taizhang.ledger.models import Target
 
-from . import notices
-from .models import Accountability, Extension, Order, OrderCounter, OrderEvent, Referral
+from . import attachments, notices
+from .models import Accountability, Attachment, Extension, Order, OrderCounter, OrderEvent, Referral
 from .snapshots import EXTENSION, ORDER
 from .workflow import MACHINE, issuing_side, receiving_side
 
@@ -160,9 +160,11 @@ def _event(order: Order, kind: str, actor, comment: str, now) -> OrderEvent:
 
 
 @atomic
-def order_answer(*, actor, order: Order, text: str, done: bool = False) -> OrderEvent:
+def order_answer(*, actor, order: Order, text: str, done: bool = False, files=()) -> OrderEvent:
     """The receiving unit's answer (反馈): progress, or with `done` its report that the work is
-    done (the order then waits for the issuer to confirm). Refused on a finished order."""
+    done (the order then waits for the issuer to confirm), with `files` (uploads, checked
+    before anything is written). Refused on a finished order."""
+    files = attachments.checked(files)
     current = _lock(order.pk)
     if current.state not in (State.SIGNED, State.IN_PROGRESS, State.REFERRED):
         raise SupervisionError(_("Order %(number)s is “%(state)s”: it takes no answer now.") % {
@@ -171,7 +173,12 @@ def order_answer(*, actor, order: Order, text: str, done: bool = False) -> Order
     text = _text(text, _("Answer"))
     now = timezone.now()
     event = _event(current, OrderEvent.Kind.FEEDBACK, actor, text, now)
-    changelog_append(changes=[created(event)], actor=actor, reason=_("order answered"))
+    saved = []
+    for name, data, kind in files:
+        content, size, sha256 = attachments.stored(name, data)
+        saved.append(Attachment.objects.create(event=event, file=content, name=name, content_type=kind, size=size,
+                                               sha256=sha256))
+    changelog_append(changes=[created(event), *(created(a) for a in saved)], actor=actor, reason=_("order answered"))
     if done:
         transition(MACHINE, row=current, to=State.ANSWERED, actor=actor, comment=text)
     elif current.state == State.SIGNED:

@@ -7,7 +7,7 @@ from taizhang.campaigns.models import OrgUnit
 from taizhang.core.snapshots import Field, declare, naming, related
 from taizhang.ledger.models import Target
 
-from .models import Accountability, Extension, Order, OrderEvent, Referral, Reminder
+from .models import Accountability, Attachment, Extension, Order, OrderEvent, Referral, Reminder
 
 
 def _targets(order: Order) -> list[int]:
@@ -32,6 +32,9 @@ ORDER = declare(
 ORDER_EVENT = declare(
     "supervision.orderevent", OrderEvent, ("order", "kind", "comment"), target=None, campaign="order__campaign_id",
     describe=lambda event: str(event.order), shows={"order": related(Order, label="number")})
+ATTACHMENT = declare(
+    "supervision.attachment", Attachment, ("event", "name", "content_type", "size", "sha256"), target=None,
+    campaign="event__order__campaign_id", describe=lambda attachment: str(attachment.event.order))
 EXTENSION = declare(
     "supervision.extension", Extension, ("order", "reason", "deadline_asked", "status", "note"), target=None,
     campaign="order__campaign_id", describe=lambda extension: str(extension.order),

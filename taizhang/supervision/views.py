@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +34,7 @@ from .forms import (
     StepForm,
     issuer_units,
 )
-from .models import Extension, Order, Referral
+from .models import Attachment, Extension, Order, Referral
 from .selectors import colour_counts, colour_q, orders_visible, referrals_visible
 from .workflow import MACHINE, NEEDS_REASON, issuing_side, receiving_side
 
@@ -90,7 +91,8 @@ def _detail(request, order: Order) -> dict:
     referral = getattr(order, "referral", None)
     return {
         "order": order, "campaign": campaign, "colour": order.colour(timezone.localdate(), rules["yellow_within_days"]),
-        "targets": order.targets.order_by("code"), "trail": order.trail.select_related("actor"),
+        "targets": order.targets.order_by("code"),
+        "trail": order.trail.select_related("actor").prefetch_related("attachments"),
         "extensions": order.extension_requests.select_related("asked_by", "decided_by"),
         "steps": [(s, (s.source, s.target) in NEEDS_REASON) for s in offered(MACHINE, order, user)],
         "may_answer": receiving and order.state in (State.SIGNED, State.IN_PROGRESS, State.REFERRED),
@@ -137,7 +139,18 @@ def order_step(request, pk):
 def order_answer(request, pk):
     order = _order(request, pk)
     return _write(request, order, AnswerForm(request.POST), lambda d: services.order_answer(
-        actor=request.user, order=order, text=d["text"], done=d["done"]), _("Answer recorded."))
+        actor=request.user, order=order, text=d["text"], done=d["done"], files=request.FILES.getlist("files")),
+        _("Answer recorded."))
+
+
+@require_GET
+@login_required
+def attachment(request, pk, attachment_id):
+    """A file sent with an answer, to those who may see the order."""
+    order = _order(request, pk)
+    found = get_object_or_404(Attachment, pk=attachment_id, event__order=order)
+    return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name,
+                        content_type=found.content_type)
 
 
 @require_POST
