@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may_in_campaign
 from taizhang.core.errors import ServiceError
+from taizhang.core.forms import errors_text
 from taizhang.ledger.selectors import current_campaign
 from taizhang.supervision.selectors import orders_visible
 
@@ -71,9 +72,7 @@ def commend(request, user_id):
     form = CommendationForm(request.POST, units=someone.memberships.filter(unit__campaign=campaign).values("unit"),
                             orders=orders_visible(request.user, campaign))
     if not form.is_valid():
-        messages.error(request, " ".join(
-            "%s: %s" % (form.fields[f].label, " ".join(e)) if f in form.fields else " ".join(e)
-            for f, e in form.errors.items()))
+        messages.error(request, errors_text(form))
     else:
         try:
             commendation_record(actor=request.user, campaign=campaign, person=someone, **form.cleaned_data)

@@ -24,3 +24,11 @@ class TableUploadForm(forms.Form):
             raise forms.ValidationError(_("The file is empty."), code="empty")
         self.cleaned_data["data"] = upload.read()
         return upload
+
+
+def errors_text(form) -> str:
+    """A bound form's errors as one message, each naming its field ("Deadline: Enter a valid
+    date."): for pages that answer a refused post with a message rather than the form."""
+    return " ".join(
+        _("%(field)s: %(message)s") % {"field": form.fields[name].label or name, "message": " ".join(errors)}
+        if name in form.fields else " ".join(errors) for name, errors in form.errors.items())

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from taizhang.core.errors import ServiceError
+from taizhang.core.forms import errors_text
 from taizhang.ledger.selectors import current_campaign
 
 from .legal import (
@@ -67,9 +68,7 @@ def _after(request, target, *, error: str = "", success: str = ""):
 def section_write(request, target, form, action, success: str):
     """Read the form, call the service; refusals come back as a message naming the field."""
     if not form.is_valid():
-        errors = [_("%(field)s: %(message)s") % {"field": form.fields[f].label, "message": " ".join(e)}
-                  if f in form.fields else " ".join(e) for f, e in form.errors.items()]
-        return _after(request, target, error=" ".join(errors))
+        return _after(request, target, error=errors_text(form))
     try:
         action(form.cleaned_data)
     except ValidationError as exc:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may_in_campaign
 from taizhang.core.errors import ServiceError
+from taizhang.core.forms import errors_text
 from taizhang.core.requests import parse_id
 from taizhang.core.transitions import offered
 from taizhang.ledger.models import Target
@@ -113,9 +114,7 @@ def _detail(request, order: Order) -> dict:
 def _write(request, order: Order, form, action, success: str):
     """Read the form, call the service, and go back to the order with what came of it."""
     if not form.is_valid():
-        messages.error(request, " ".join(
-            _("%(field)s: %(message)s") % {"field": form.fields[f].label or f, "message": " ".join(e)}
-            if f in form.fields else " ".join(e) for f, e in form.errors.items()))
+        messages.error(request, errors_text(form))
     else:
         try:
             action(form.cleaned_data)
