@@ -155,3 +155,35 @@ def test_two_sweeps_at_once_refer_each_order_once(personas, units, targets, camp
     assert all(Order.objects.get(pk=o.pk).state == State.REFERRED for o in made)
     assert Notification.objects.filter(kind="order.referred", recipient=personas["jin"]).count() == 10
     assert list(changelog_replay()) == []
+
+
+def _confirm_in_child(order_pk: int, username: str) -> str:
+    from django.contrib.auth import get_user_model
+
+    from taizhang.core.errors import ServiceError
+    from taizhang.supervision.orders import order_step
+
+    order = Order.objects.get(pk=order_pk)
+    try:
+        order_step(actor=get_user_model().objects.get(username=username), order=order, to=State.DONE)
+    except ServiceError as exc:
+        return "refused: %s" % type(exc).__name__
+    return "done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_issuers_confirming_at_once_close_it_once(personas, units, targets):
+    from taizhang.accounts.models import Membership
+    from taizhang.supervision.orders import order_answer
+    from tests.conftest import _persona
+    from tests.supervision.conftest import issue
+
+    _persona("carl", units, "OFFICE", Membership.Role.OFFICE)
+    order = issue(personas["carol"], units, deadline=datetime.date.today() + datetime.timedelta(days=5))
+    order_step(actor=personas["alice"], order=order, to=State.SIGNED)
+    order_answer(actor=personas["alice"], order=order, text="完成", done=True)
+    answers = race("tests.supervision.test_escalation:_confirm_in_child", [(order.pk, "carol"), (order.pk, "carl")])
+    assert answers == ["done", "refused: TransitionConflict"]
+    assert order.trail.filter(to_state=State.DONE).count() == 1
+    assert ChangeLogEntry.objects.filter(object_type="supervision.order", after__state="done").count() == 1
+    assert list(changelog_replay()) == []
