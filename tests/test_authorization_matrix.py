@@ -93,6 +93,7 @@ ARGS = {
         "order", "order_step", "order_answer", "extension_ask", "order_reissue", "order_refer", "accountability_add")},
     "supervision:extension_decide": lambda r: {"pk": r["order"].pk, "extension_id": r["extension"].pk},
     "supervision:attachment": lambda r: {"pk": r["order"].pk, "attachment_id": r["attachment"].pk},
+    "accounts:robots": None, "accounts:robot_set": lambda r: {"unit_id": r["target"].street_id},
     "accounts:locked": None, "accounts:history_digest": None, "accounts:password_change": None,
     "accounts:background": None,
     "accounts:delivery_retry": lambda r: {"delivery_id": r["delivery"].pk},

@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from taizhang.campaigns.webhooks import unit_webhook_set
 from taizhang.core.changelog import digest_make
 from taizhang.core.deliveries import deliveries_failed, deliveries_retrying, delivery_retry
 from taizhang.core.errors import ServiceError
@@ -21,7 +22,7 @@ from taizhang.core.sweeps import sweep_failures, sweeps_overview
 from .lockout import account_unlock, locked_accounts, unlockable_users
 from .middleware import MUST_CHANGE_PASSWORD
 from .models import Profile
-from .scoping import is_hq_office
+from .scoping import is_hq_office, units_assignable
 
 
 class LoginView(auth_views.LoginView):
@@ -84,6 +85,30 @@ def background(request):
     return render(request, "accounts/background.html", {
         "sweeps": sweeps_overview(), "sweep_failures": sweep_failures(),
         "failed": deliveries_failed(), "retrying": deliveries_retrying()})
+
+
+@login_required
+@require_GET
+def robots(request):
+    """Each unit's group robot (政务微信 / 钉钉 webhook), for the HQ office of its campaign: shown
+    without its query (the robot's token), set or removed here."""
+    _require_office(request)
+    units = units_assignable(request.user).select_related("campaign").order_by("campaign", "sort", "name")
+    return render(request, "accounts/robots.html", {"units": units})
+
+
+@login_required
+@require_POST
+def robot_set(request, unit_id):
+    _require_office(request)
+    unit = get_object_or_404(units_assignable(request.user), pk=unit_id)
+    try:
+        unit_webhook_set(unit=unit, url=request.POST.get("url", "")[:500])
+    except ServiceError as error:
+        messages.error(request, "%s: %s" % (unit.name, error))
+    else:
+        messages.success(request, _("%(unit)s: group robot saved.") % {"unit": unit.name})
+    return redirect("accounts:robots")
 
 
 @login_required

@@ -179,8 +179,9 @@ class OrgUnit(models.Model):
     roster = models.JSONField(_("roster"), default=list, blank=True)
     sort = models.PositiveIntegerField(default=0)
     # The unit's group-chat robot (政务微信 / 钉钉), to which the rooms above post its
-    # notifications (core.notifications.notify's webhooks). Set with `manage.py unit_webhook`,
-    # not by the preset: the URL holds the robot's access token.
+    # notifications (core.notifications.notify's webhooks). Set by the HQ office's page
+    # (/accounts/robots/) or `manage.py unit_webhook`, not by the preset: the URL holds the
+    # robot's access token.
     webhook_url = models.URLField(_("group robot webhook"), max_length=500, blank=True,
                                   validators=[URLValidator(schemes=["http", "https"])])
 
@@ -197,6 +198,11 @@ class OrgUnit(models.Model):
     @property
     def label(self) -> str:
         return self.short_name or self.name
+
+    @property
+    def shown_webhook(self) -> str:
+        """The robot's address as a page shows it: without its query, which holds the token."""
+        return self.webhook_url.split("?", 1)[0]
 
 
 class TargetType(models.Model):
