@@ -42,7 +42,9 @@ def _field(model, name: str) -> str:
 
 
 def _lock(order_pk: int) -> Order:
-    return Order.objects.select_for_update().select_related("campaign").get(pk=order_pk)
+    # The order's row alone: FOR UPDATE over the join would lock the campaign's row too, and
+    # every order of the campaign would wait on every other.
+    return Order.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=order_pk)
 
 
 def _text(value: str, field: str, *, limit: int | None = None) -> str:
@@ -56,7 +58,7 @@ def _text(value: str, field: str, *, limit: int | None = None) -> str:
     return value
 
 
-def _deadline(deadline, campaign, *, field: str) -> datetime.date:
+def _deadline(deadline, *, field: str) -> datetime.date:
     if not isinstance(deadline, datetime.date):
         raise SupervisionError(_("%(field)s: a date is needed.") % {"field": field})
     if deadline < timezone.localdate():
@@ -100,7 +102,7 @@ def order_issue(*, actor, campaign, issuer: OrgUnit, receiver: OrgUnit, subject:
         raise SupervisionError(_("Issued by: you do not issue orders for “%(unit)s”.") % {"unit": issuer})
     subject = _text(subject, _field(Order, "subject"), limit=SUBJECT_MAX)
     text = _text(text, _field(Order, "text"))
-    deadline = _deadline(deadline, campaign, field=_field(Order, "deadline"))
+    deadline = _deadline(deadline, field=_field(Order, "deadline"))
     if priority not in Order.Priority.values:
         raise SupervisionError(_("%(field)s: “%(value)s” is not one of the choices.") % {
             "field": _field(Order, "priority"), "value": priority})
@@ -138,10 +140,10 @@ def order_reissue(*, actor, order: Order, receiver: OrgUnit | None = None, deadl
     receiver = receiver or current.receiver
     _check_receiver(current.campaign, current.issuer, receiver, list(current.targets.all()))
     if deadline is not None:
-        deadline = _deadline(deadline, current.campaign, field=_field(Order, "deadline"))
-        Order.objects.filter(pk=current.pk).update(deadline=deadline)
+        deadline = _deadline(deadline, field=_field(Order, "deadline"))
+    # Written by the step itself (workflow._written), so that its log entry holds them.
     event = transition(MACHINE, row=order, to=State.ISSUED, actor=actor, comment=(reason or "").strip(),
-                       inputs={"receiver": receiver})
+                       inputs={"receiver": receiver, "deadline": deadline})
     notices.issued(order, event.pk)
     return event
 

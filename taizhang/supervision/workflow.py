@@ -64,8 +64,8 @@ def may_take(actor, order: Order, step: Step) -> bool:
 
 
 def _written(order: Order, step: Step, inputs) -> dict:
-    """What a step writes beside the state: its closing or referral time, a new receiver when
-    issued again; a step sending the order back needs a reason."""
+    """What a step writes beside the state: its closing or referral time, a new receiver and
+    deadline when issued again; a step sending the order back needs a reason."""
     if (step.source, step.target) in NEEDS_REASON and not (inputs.get("reason") or "").strip():
         raise TransitionRefused(_("Sending an order back needs a reason."))
     now = timezone.now()
@@ -76,6 +76,8 @@ def _written(order: Order, step: Step, inputs) -> dict:
         written["referred_at"] = now
     if step.target == State.ISSUED and inputs.get("receiver") is not None:
         written["receiver"] = inputs["receiver"]
+    if step.target == State.ISSUED and inputs.get("deadline") is not None:
+        written["deadline"] = inputs["deadline"]
     return written
 
 

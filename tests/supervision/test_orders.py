@@ -119,8 +119,13 @@ def test_sending_back_needs_a_reason_and_a_sent_back_order_is_issued_again_or_wi
     assert order.state == State.RETURNED
     _refused(lambda: order_reissue(actor=carol, order=order, receiver=units["LG"]), "GC-0001、GC-0003 are not")
     order.targets.clear()
-    order_reissue(actor=carol, order=order, receiver=units["LG"], reason="改由鲁谷办理")
-    assert (order.state, order.receiver) == (State.ISSUED, units["LG"])
+    later = TODAY + datetime.timedelta(days=20)
+    order_reissue(actor=carol, order=order, receiver=units["LG"], deadline=later, reason="改由鲁谷办理")
+    assert (order.state, order.receiver, order.deadline) == (State.ISSUED, units["LG"], later)
+    # The new deadline is the step's own write: its entry goes from the old one to it.
+    entry = ChangeLogEntry.objects.filter(object_type="supervision.order").latest("id")
+    assert (entry.before["deadline"], entry.after["deadline"]) == ((TODAY + datetime.timedelta(days=10)).isoformat(),
+                                                                   later.isoformat())
     order_step(actor=personas["bob"], order=order, to=State.SIGNED)
     order_answer(actor=personas["bob"], order=order, text="完成", done=True)
     _refused(lambda: order_step(actor=carol, order=order, to=State.IN_PROGRESS), "needs a reason")
