@@ -44,16 +44,25 @@ def insert_prepared(model, columns: list[str], rows: Sequence[Sequence], *, igno
 
     On PostgreSQL with COPY: executemany sends one statement per row (50,000 rows of
     targets took 6 s against well under one). COPY cannot skip a conflict: with
-    `ignore_conflicts` the rows go by executemany there too.
+    `ignore_conflicts` the rows go there as INSERTs of many rows each.
     """
     connection = _connection()
     quote = connection.ops.quote_name
     table, names = quote(model._meta.db_table), ", ".join(map(quote, columns))
-    if connection.vendor == "postgresql" and not ignore_conflicts:
-        _copy(connection, "COPY %s (%s) FROM STDIN" % (table, names), rows)
+    one = "(%s)" % ", ".join(["%s"] * len(columns))
+    if connection.vendor == "postgresql":
+        if not ignore_conflicts:
+            _copy(connection, "COPY %s (%s) FROM STDIN" % (table, names), rows)
+            return
+        # Within PostgreSQL's 65,535 parameters a statement.
+        per = max(1, min(CHUNK, 65_535 // len(columns)))
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), per):
+                chunk = rows[start:start + per]
+                cursor.execute("INSERT INTO %s (%s) VALUES %s ON CONFLICT DO NOTHING" % (
+                    table, names, ", ".join([one] * len(chunk))), [value for row in chunk for value in row])
         return
-    sql = "INSERT INTO %s (%s) VALUES (%s)%s" % (table, names, ", ".join(["%s"] * len(columns)),
-                                                 " ON CONFLICT DO NOTHING" if ignore_conflicts else "")
+    sql = "INSERT INTO %s (%s) VALUES %s%s" % (table, names, one, " ON CONFLICT DO NOTHING" if ignore_conflicts else "")
     _executemany(connection, sql, rows)
 
 
