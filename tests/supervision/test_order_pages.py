@@ -189,3 +189,22 @@ def test_an_order_from_an_early_warning_names_the_street_and_the_gap(client, per
     url = reverse("supervision:order_new") + "?street=GC&subject=古城街道: 12 targets short"
     form = client.get(url).context["form"]
     assert form.initial["receiver"] == units["GC"] and form.initial["subject"] == "古城街道: 12 targets short"
+
+
+def test_the_colour_filter_agrees_with_each_orders_colour(order, personas, units, today):
+    """For every deadline around the yellow line and every state: the list's filter (a query)
+    gives exactly the orders whose own colour (in Python) is the one asked for."""
+    from taizhang.supervision.selectors import colour_q
+
+    made = []
+    for state in Order.State.values:
+        for days in range(-2, 6):
+            deadline = TODAY + datetime.timedelta(days=days)
+            made.append(Order(campaign=order.campaign, year=2016, serial=100 + len(made), number="T%d" % len(made),
+                              issuer=units["OFFICE"], receiver=units["GC"], subject="s", text="t", deadline=deadline,
+                              state=state, issued_at=order.issued_at))
+    Order.objects.bulk_create(made)
+    for colour in Order.Colour.values:
+        by_query = set(Order.objects.filter(colour_q(colour, TODAY, 3)).values_list("pk", flat=True))
+        by_order = {o.pk for o in Order.objects.all() if o.colour(TODAY, 3) == colour}
+        assert by_query == by_order, colour
