@@ -29,26 +29,31 @@ ORDER = declare(
     target=None, campaign="campaign_id", describe=lambda order: order.number,
     special={"targets": Field(_targets, whole=True, show=_show_targets)},
     headings={"targets": _("targets"), "issued_by": _("signed by")})
+# What a history page calls the fields the models leave unnamed.
+_ORDER = {"order": _("supervision order")}
+
 ORDER_EVENT = declare(
     "supervision.orderevent", OrderEvent, ("order", "kind", "comment"), target=None, campaign="order__campaign_id",
-    describe=lambda event: str(event.order), shows={"order": related(Order, label="number")})
+    describe=lambda event: str(event.order), shows={"order": related(Order, label="number")}, headings=_ORDER)
 ATTACHMENT = declare(
     "supervision.attachment", Attachment, ("event", "name", "content_type", "size", "sha256"), target=None,
-    campaign="event__order__campaign_id", describe=lambda attachment: str(attachment.event.order))
+    campaign="event__order__campaign_id", describe=lambda attachment: str(attachment.event.order),
+    headings={"event": _("answer"), "content_type": _("file type"), "sha256": "SHA-256"})
 EXTENSION = declare(
     "supervision.extension", Extension, ("order", "reason", "deadline_asked", "status", "note"), target=None,
     campaign="order__campaign_id", describe=lambda extension: str(extension.order),
-    shows={"order": related(Order, label="number")})
+    shows={"order": related(Order, label="number")}, headings=_ORDER)
 REFERRAL = declare(
     "supervision.referral", Referral, ("order", "reason", "closed_at"), target=None, campaign="order__campaign_id",
-    describe=lambda referral: str(referral.order), shows={"order": related(Order, label="number")})
+    describe=lambda referral: str(referral.order), shows={"order": related(Order, label="number")}, headings=_ORDER)
 ACCOUNTABILITY = declare(
     "supervision.accountability", Accountability, ("referral", "person", "unit", "outcome", "reason"), target=None,
     campaign="referral__order__campaign_id", describe=lambda record: str(record.referral.order),
-    shows={"unit": related(OrgUnit)})
+    shows={"unit": related(OrgUnit)}, headings={"referral": _("referral")})
 REMINDER = declare(
     "supervision.reminder", Reminder, ("order", "key", "kind", "due_on"), target=None, campaign="order__campaign_id",
-    describe=lambda reminder: str(reminder.order), shows={"order": related(Order, label="number")})
+    describe=lambda reminder: str(reminder.order), shows={"order": related(Order, label="number")},
+    headings={**_ORDER, "key": _("which reminder")})
 
 
 def stored_orders(ids: list[str]) -> dict[str, dict]:
