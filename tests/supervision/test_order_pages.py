@@ -208,3 +208,15 @@ def test_the_colour_filter_agrees_with_each_orders_colour(order, personas, units
         by_query = set(Order.objects.filter(colour_q(colour, TODAY, 3)).values_list("pk", flat=True))
         by_order = {o.pk for o in Order.objects.all() if o.colour(TODAY, 3) == colour}
         assert by_query == by_order, colour
+
+
+def test_the_campaign_change_log_reads_an_orders_entries(client, order, personas, today):
+    from taizhang.supervision.orders import extension_ask
+
+    order_step(actor=personas["alice"], order=order, to=State.SIGNED)
+    extension_ask(actor=personas["alice"], order=order, deadline=TODAY + datetime.timedelta(days=20), reason="租户未搬离")
+    client.force_login(personas["carol"])
+    response = client.get(reverse("ledger:history"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "石治乱督〔2016〕1号" in page and "租户未搬离" in page and "古城街道" in page
