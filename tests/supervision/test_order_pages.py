@@ -214,7 +214,8 @@ def test_the_campaign_change_log_reads_an_orders_entries(client, order, personas
     from taizhang.supervision.orders import extension_ask
 
     order_step(actor=personas["alice"], order=order, to=State.SIGNED)
-    extension_ask(actor=personas["alice"], order=order, deadline=TODAY + datetime.timedelta(days=20), reason="租户未搬离")
+    extension_ask(actor=personas["alice"], order=order, deadline=TODAY + datetime.timedelta(days=20),
+                  reason="租户未搬离")
     client.force_login(personas["carol"])
     response = client.get(reverse("ledger:history"))
     page = response.content.decode()
