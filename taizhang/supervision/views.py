@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from taizhang.accounts.permissions import Action
 from taizhang.accounts.scoping import may_in_campaign
+from taizhang.campaigns.models import OrgUnit
 from taizhang.core.errors import ServiceError
 from taizhang.core.forms import errors_text
 from taizhang.core.requests import parse_id
@@ -227,7 +228,7 @@ def _initial(request, campaign) -> dict:
         if target is not None:
             initial.update(receiver=target.street, targets=target.code,
                            subject=_("Supervision of %(code)s %(name)s") % {"code": target.code, "name": target.name})
-    street = campaign.units.filter(kind="street", code=request.GET.get("street") or "").first()
+    street = campaign.units.filter(kind=OrgUnit.Kind.STREET, code=request.GET.get("street") or "").first()
     if street is not None:
         initial["receiver"] = street
     if request.GET.get("subject"):
